@@ -1,0 +1,236 @@
+"""The backward engine and grad mode.
+
+``backward(root)`` visits the graph that produced ``root`` once, in reverse topological order.
+At each node it multiplies the incoming gradient by the node's local derivative (the op's
+vector-Jacobian product) and adds the result into each parent's running gradient: the
+"multiply along edges, add over routes" dynamic programme of the lecture notes.
+
+>>> import chainrule as cr
+>>> x = cr.tensor(3.0, requires_grad=True)
+>>> y = x * x + x
+>>> y.backward(); x.grad.item()
+7.0
+"""
+
+import contextlib
+import sys
+
+import numpy as np
+
+
+class GradMode:
+    """Process-wide switches read by every op (class attributes: cheapest lookup)."""
+
+    enabled = True
+    anomaly = False
+
+
+def is_grad_enabled():
+    """True when new operations are recorded for backward.
+
+    >>> is_grad_enabled()
+    True
+    """
+    return GradMode.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off inside a ``with`` block or a decorated function.
+
+    >>> import chainrule as cr
+    >>> with set_grad_enabled(False):
+    ...     (cr.tensor(1.0, requires_grad=True) * 2).requires_grad
+    False
+    """
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.prev = GradMode.enabled
+        GradMode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        GradMode.enabled = self.prev
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """Context manager and decorator that stops recording the graph (e.g. for weight updates).
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor([1.0], requires_grad=True)
+    >>> with cr.no_grad():
+    ...     (w * 2).requires_grad
+    False
+    """
+
+    def __init__(self, orig_func=None):
+        super().__init__(False)
+        if callable(orig_func):  # used as a bare decorator: @no_grad
+            self._func = orig_func
+
+    def __call__(self, func=None, *args, **kwargs):
+        if hasattr(self, "_func"):
+            with no_grad():
+                return self._func(func, *args, **kwargs) if func is not None else self._func()
+        return super().__call__(func)
+
+
+class enable_grad(set_grad_enabled):
+    """Re-enable recording inside a ``no_grad`` region.
+
+    >>> import chainrule as cr
+    >>> with cr.no_grad(), cr.enable_grad():
+    ...     (cr.tensor(1.0, requires_grad=True) * 2).requires_grad
+    True
+    """
+
+    def __init__(self):
+        super().__init__(True)
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Check every gradient for NaN/inf during backward and name the op that produced it.
+
+    >>> import chainrule as cr
+    >>> with cr.detect_anomaly():
+    ...     x = cr.tensor(0.0, requires_grad=True); cr.sqrt(x).backward()
+    Traceback (most recent call last):
+    ...
+    FloatingPointError: backward of 'sqrt' produced a non-finite gradient for input 0 ...
+    """
+
+    def __enter__(self):
+        self.prev = GradMode.anomaly
+        GradMode.anomaly = True
+        return self
+
+    def __exit__(self, *exc):
+        GradMode.anomaly = self.prev
+        return False
+
+
+FREED_GRAPH_MESSAGE = (
+    "backward: trying to backward through the graph a second time (or directly access saved "
+    "tensors after they have already been freed): node '{op}' released its saved arrays after "
+    "the first backward. Specify retain_graph=True in the first .backward() call if you need to "
+    "backward through the graph again, or recompute the forward pass."
+)
+
+
+def topological_order(root):
+    """Nodes that need a gradient, parents before children (iterative DFS: no recursion limit).
+
+    >>> import chainrule as cr
+    >>> a = cr.tensor(1.0, requires_grad=True); b = a * 2; c = b + a
+    >>> [t.op for t in topological_order(c)]
+    [None, 'mul', 'add']
+    """
+    order = []
+    visited = {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent.requires_grad and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _owned(array):
+    """True when nobody else holds ``array``, so a leaf may keep it as its .grad without a copy.
+
+    The caller holds one reference, getrefcount's argument another; anything more means the
+    array is shared (e.g. add passes one gradient to both inputs) and must be copied.
+    """
+    return sys.getrefcount(array) <= 3 and array.base is None and array.flags.writeable
+
+
+def _wrap(array):  # replaced by tensor.py with its fast Tensor constructor
+    raise RuntimeError("chainrule.tensor was not imported")
+
+
+def _accumulate(tensor, g, may_steal=True):
+    """Add gradient array ``g`` into ``tensor.grad`` (a leaf, or a node that retains grad)."""
+    dtype = tensor.data.dtype
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    if g.shape != tensor.data.shape:
+        g = np.broadcast_to(g, tensor.data.shape)
+    current = tensor.grad
+    if current is None:
+        if not (may_steal and _owned(g)):
+            g = g.copy()
+        tensor.grad = _wrap(g)
+    elif current.data.flags.writeable:
+        current.data += g
+    else:
+        current.data = current.data + g
+
+
+def backward(root, gradient=None, retain_graph=False):
+    """Backpropagate from ``root``, accumulating into the ``.grad`` of every leaf that needs it.
+
+    ``gradient`` is dL/droot (same shape as ``root``); it may be omitted for a one-element root.
+    Each node's saved arrays are released once used unless ``retain_graph=True``.
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no graph to backpropagate "
+            "through; create the inputs with requires_grad=True (and not under cr.no_grad())"
+        )
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: the output has shape {root.data.shape}; gradients can be created "
+                "implicitly only for one-element outputs. Reduce it first (e.g. y.sum()) or pass "
+                "gradient=<array of the same shape> (dL/dy)"
+            )
+        seed = np.ones_like(root.data)
+    else:
+        seed = np.asarray(getattr(gradient, "data", gradient), dtype=root.data.dtype)
+        if seed.shape != root.data.shape:
+            raise ValueError(
+                f"backward: gradient has shape {seed.shape} but the output has shape "
+                f"{root.data.shape}; they must match"
+            )
+    anomaly = GradMode.anomaly
+    grads = {id(root): seed}
+    del seed
+    pop = grads.pop
+    for node in reversed(topological_order(root)):
+        g = pop(id(node), None)
+        if g is None:
+            continue
+        fn = node._backward
+        if fn is None:  # a leaf
+            _accumulate(node, g)
+            continue
+        if node._retain:
+            _accumulate(node, g, may_steal=False)
+        if node._saved is None:
+            raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=node.op))
+        parent_grads = fn(g, node)
+        del g
+        pg = None
+        for i, (parent, pg) in enumerate(zip(node.parents, parent_grads)):
+            if pg is None or not parent.requires_grad:
+                continue
+            if anomaly and not np.all(np.isfinite(pg)):
+                raise FloatingPointError(
+                    f"backward of '{node.op}' produced a non-finite gradient for input {i} "
+                    f"(shape {parent.data.shape})"
+                )
+            key = id(parent)
+            prev = grads.get(key)
+            grads[key] = pg if prev is None else prev + pg
+        del parent_grads, pg
+        if not retain_graph:
+            node._saved = None

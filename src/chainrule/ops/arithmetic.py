@@ -1,0 +1,273 @@
+"""Arithmetic primitives: add, sub, mul, div, neg, pow, matmul, the fused affine ``linear``,
+and ``astype``. Each forward is followed by its backward (vector-Jacobian product).
+
+>>> import chainrule as cr
+>>> w = cr.tensor([[1.0, 2.0]], requires_grad=True); x = cr.tensor([[3.0], [4.0]])
+>>> (w @ x).item()
+11.0
+"""
+
+import numpy as np
+
+from chainrule.ops.base import (
+    as_tensor,
+    binary,
+    _leaf,
+    node,
+    operands,
+    shape_error,
+    unary,
+    unbroadcast,
+)
+
+
+def _broadcast_call(fn, op, a, b):
+    try:
+        return fn(a.data, b.data)
+    except ValueError:
+        raise shape_error(op, a.data.shape, b.data.shape) from None
+
+
+# --------------------------------------------------------------------------- add / sub
+def add(a, b):
+    """``a + b`` with broadcasting. d/da = 1, d/db = 1.
+
+    >>> import chainrule as cr
+    >>> (cr.tensor([1.0, 2.0]) + 1).tolist()
+    [2.0, 3.0]
+    """
+    a, b = operands(a, b)
+    return binary(_broadcast_call(np.add, "add", a, b), a, b, "add", _add_backward)
+
+
+def _add_backward(g, node):
+    a, b = node.parents
+    return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
+            unbroadcast(g, b.data.shape) if b.requires_grad else None)
+
+
+def sub(a, b):
+    """``a - b`` with broadcasting. d/da = 1, d/db = -1.
+
+    >>> import chainrule as cr
+    >>> (cr.tensor([1.0, 2.0]) - 1).tolist()
+    [0.0, 1.0]
+    """
+    a, b = operands(a, b)
+    return binary(_broadcast_call(np.subtract, "sub", a, b), a, b, "sub", _sub_backward)
+
+
+def _sub_backward(g, node):
+    a, b = node.parents
+    return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
+            unbroadcast(-g, b.data.shape) if b.requires_grad else None)
+
+
+def neg(a):
+    """``-a``.
+
+    >>> import chainrule as cr
+    >>> (-cr.tensor([1.0])).tolist()
+    [-1.0]
+    """
+    a = as_tensor(a)
+    return unary(np.negative(a.data), a, "neg", _neg_backward)
+
+
+def _neg_backward(g, node):
+    return (-g,)
+
+
+# --------------------------------------------------------------------------- mul / div
+def mul(a, b):
+    """``a * b`` elementwise with broadcasting. d/da = b, d/db = a.
+
+    >>> import chainrule as cr
+    >>> (cr.tensor([1.0, 2.0]) * cr.tensor([3.0, 4.0])).tolist()
+    [3.0, 8.0]
+    """
+    a, b = operands(a, b)
+    return binary(_broadcast_call(np.multiply, "mul", a, b), a, b, "mul", _mul_backward)
+
+
+def _mul_backward(g, node):
+    a, b = node.parents
+    return (unbroadcast(g * b.data, a.data.shape) if a.requires_grad else None,
+            unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None)
+
+
+def div(a, b):
+    """``a / b`` elementwise. d/da = 1/b, d/db = -a/b².
+
+    >>> import chainrule as cr
+    >>> (cr.tensor([1.0, 2.0]) / 2).tolist()
+    [0.5, 1.0]
+    """
+    a, b = operands(a, b)
+    return binary(_broadcast_call(np.true_divide, "div", a, b), a, b, "div", _div_backward)
+
+
+def _div_backward(g, node):
+    a, b = node.parents
+    ga = g / b.data
+    return (unbroadcast(ga, a.data.shape) if a.requires_grad else None,
+            unbroadcast(-ga * node.data, b.data.shape) if b.requires_grad else None)
+
+
+# --------------------------------------------------------------------------- pow
+def pow(a, b):
+    """``a ** b``; ``b`` may be a Python number (saved as a constant) or a tensor.
+
+    d/da = b·a^(b-1); d/db = a^b·log(a) (0 where a == 0 and b >= 0, as in PyTorch).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(3.0, requires_grad=True); y = x ** 2; y.backward(); x.grad.item()
+    6.0
+    """
+    if isinstance(b, (int, float)) and not isinstance(b, bool):
+        a = as_tensor(a)
+        return unary(np.power(a.data, b), a, "pow", _pow_scalar_backward, (b,))
+    a, b = operands(a, b)
+    return binary(_broadcast_call(np.power, "pow", a, b), a, b, "pow", _pow_backward)
+
+
+def _pow_scalar_backward(g, node):
+    (p,) = node._saved
+    x = node.parents[0].data
+    if p == 2:
+        return (g * (2 * x),)
+    if p == 1:
+        return (g,)
+    return (g * (p * np.power(x, p - 1)),)
+
+
+def _pow_backward(g, node):
+    a, b = node.parents
+    ga = gb = None
+    if a.requires_grad:
+        ga = unbroadcast(g * b.data * np.power(a.data, b.data - 1), a.data.shape)
+    if b.requires_grad:
+        x = a.data
+        zero_base = (x == 0) & (b.data >= 0)
+        safe = np.where(zero_base, 1, x)
+        gb = np.where(zero_base, 0, g * node.data * np.log(safe))
+        gb = unbroadcast(gb, b.data.shape)
+    return ga, gb
+
+
+def rpow(a, b):
+    """``b ** a`` for a non-tensor base ``b`` (``2 ** t``)."""
+    a = as_tensor(a)
+    return pow(as_tensor(b, a), a)
+
+
+# --------------------------------------------------------------------------- matmul
+def matmul(a, b):
+    """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast) operands.
+
+    For ``C = A @ B``: dL/dA = dL/dC @ Bᵀ and dL/dB = Aᵀ @ dL/dC (summed over broadcast batches).
+
+    >>> import chainrule as cr
+    >>> cr.matmul(cr.ones(2, 3), cr.ones(3)).tolist()
+    [3.0, 3.0]
+    """
+    a, b = operands(a, b)
+    try:
+        out = np.matmul(a.data, b.data)
+    except ValueError:
+        sa, sb = a.data.shape, b.data.shape
+        if a.data.ndim == 0 or b.data.ndim == 0:
+            raise ValueError(f"matmul: operands must be at least 1-D, got shapes {sa} and {sb}") from None
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb} do not align "
+            f"(inner dimensions {sa[-1]} and {sb[-2] if len(sb) > 1 else sb[0]} differ)"
+        ) from None
+    return binary(out, a, b, "matmul", _matmul_backward)
+
+
+def _matmul_backward(g, node):
+    a, b = node.parents
+    x, y = a.data, b.data
+    if x.ndim == 2 and y.ndim == 2:  # the common case, without reshapes
+        return (g @ y.T if a.requires_grad else None, x.T @ g if b.requires_grad else None)
+    # Promote 1-D operands to matrices, as np.matmul does, then undo it.
+    x2 = x[None, :] if x.ndim == 1 else x
+    y2 = y[:, None] if y.ndim == 1 else y
+    g2 = g
+    if x.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
+    if y.ndim == 1:
+        g2 = np.expand_dims(g2, -1)
+    ga = gb = None
+    if a.requires_grad:
+        ga = unbroadcast(g2 @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
+    if b.requires_grad:
+        gb = unbroadcast(np.swapaxes(x2, -1, -2) @ g2, y2.shape).reshape(y.shape)
+    return ga, gb
+
+
+# --------------------------------------------------------------------------- linear
+def linear(x, weight, bias=None):
+    """The fused affine map ``x @ weight.T + bias`` (weight shape ``(out, in)``, as in PyTorch).
+
+    One node instead of three; backward: dx = g @ W, dW = gᵀ @ x, db = Σ_rows g.
+
+    >>> import chainrule as cr
+    >>> linear(cr.ones(4, 3), cr.ones(2, 3), cr.zeros(2)).shape
+    (4, 2)
+    """
+    x = as_tensor(x)
+    w = weight.data
+    try:
+        out = x.data @ w.T
+    except ValueError:
+        raise ValueError(
+            f"linear: input with shape {x.data.shape} does not match weight with shape {w.shape} "
+            f"(expected the last input dimension to be {w.shape[-1]})"
+        ) from None
+    if bias is None:
+        return binary(out, x, weight, "linear", _linear_backward)
+    try:
+        out += bias.data
+    except ValueError:
+        raise shape_error("linear", out.shape, bias.data.shape, detail="(output and bias) differ") from None
+    return node(out, (x, weight, bias), "linear", _linear_backward)
+
+
+def _linear_backward(g, node):
+    x, w = node.parents[0], node.parents[1]
+    gx = gw = gb = None
+    if x.requires_grad:
+        gx = g @ w.data
+    xd = x.data
+    if xd.ndim != 2:  # fold batch dimensions into rows
+        xd = xd.reshape(-1, xd.shape[-1]) if xd.ndim > 1 else xd[None, :]
+        g = g.reshape(-1, g.shape[-1]) if g.ndim > 1 else g[None, :]
+    if w.requires_grad:
+        gw = g.T @ xd
+    if len(node.parents) == 3 and node.parents[2].requires_grad:
+        gb = g.sum(axis=0)
+    return gx, gw, gb
+
+
+# --------------------------------------------------------------------------- casts
+def astype(a, dtype):
+    """Cast to ``dtype``; between float dtypes the gradient is cast back.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1.5]).astype(cr.float64).dtype
+    dtype('float64')
+    """
+    a = as_tensor(a)
+    dtype = np.dtype(dtype)
+    out = a.data.astype(dtype)
+    if dtype.kind != "f":
+        return _leaf(out)
+    return unary(out, a, "astype", _astype_backward)
+
+
+def _astype_backward(g, node):
+    return (g.astype(node.parents[0].data.dtype, copy=False),)
+
+
+__all__ = ["add", "sub", "neg", "mul", "div", "pow", "rpow", "matmul", "linear", "astype"]

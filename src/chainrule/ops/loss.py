@@ -1,0 +1,270 @@
+"""Fused, numerically stable losses: each is one primitive with a closed-form gradient.
+
+Fusing softmax with cross-entropy (and sigmoid with binary cross-entropy) avoids computing
+log(softmax) in two steps, which overflows for large logits; the gradient collapses to the
+familiar ``prediction − target``.
+
+>>> import chainrule as cr
+>>> logits = cr.tensor([[2.0, 0.0], [0.0, 2.0]], requires_grad=True)
+>>> loss = cross_entropy(logits, cr.tensor([0, 1])); round(loss.item(), 4)
+0.1269
+"""
+
+import numpy as np
+
+from chainrule.ops.activation import _sigmoid
+from chainrule.ops.base import as_tensor, binary, node, shape_error, unbroadcast
+from chainrule.tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction, op):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(values, reduction, denom=None):
+    if reduction == "none":
+        return values
+    total = values.sum()
+    if reduction == "sum":
+        return np.asarray(total)
+    return np.asarray(total / (values.size if denom is None else denom), dtype=values.dtype)
+
+
+def _upstream(g, reduction, shape, denom=None):
+    """The gradient reaching each element of the unreduced loss (a 0-d array broadcasts)."""
+    if reduction == "none" or reduction == "sum":
+        return g
+    n = int(np.prod(shape)) if denom is None else denom
+    return g / n
+
+
+# --------------------------------------------------------------------------- mse
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error ``mean((input − target)²)``; d/dinput = 2 (input − target) / N.
+
+    >>> import chainrule as cr
+    >>> mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([1.0, 1.0])).item()
+    2.0
+    """
+    _check_reduction(reduction, "mse_loss")
+    input, target = as_tensor(input), as_tensor(target)
+    try:
+        diff = input.data - target.data
+    except ValueError:
+        raise shape_error("mse_loss", input.data.shape, target.data.shape) from None
+    out = _reduce(diff * diff, reduction).astype(diff.dtype, copy=False)
+    return binary(out, input, target, "mse_loss", _mse_backward, (diff, reduction))
+
+
+def _mse_backward(g, node):
+    diff, reduction = node._saved
+    input, target = node.parents
+    gd = 2 * diff * _upstream(g, reduction, diff.shape)
+    return (unbroadcast(gd, input.data.shape) if input.requires_grad else None,
+            unbroadcast(-gd, target.data.shape) if target.requires_grad else None)
+
+
+# --------------------------------------------------------------------------- binary CE
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
+    """Binary cross-entropy on logits, ``−[p·y·log σ(x) + (1−y)·log(1−σ(x))]`` with
+    ``p = pos_weight``, computed as ``(1−y)·x + (1+(p−1)y)·softplus(−x)`` so it never overflows.
+
+    d/dx = (1−y) + (1+(p−1)y)(σ(x) − 1), i.e. σ(x) − y when p = 1.
+
+    >>> import chainrule as cr
+    >>> round(binary_cross_entropy_with_logits(cr.tensor([0.0]), cr.tensor([1.0])).item(), 6)
+    0.693147
+    """
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, op)
+    input, target = as_tensor(input), as_tensor(target, input)
+    x, y = input.data, target.data
+    if x.shape != y.shape:
+        raise shape_error(op, x.shape, y.shape, detail="must match (input and target)")
+    softplus_neg = np.logaddexp(0, -x)  # log(1 + e^-x), stable
+    if pos_weight is None:
+        scale = 1.0
+        values = (1 - y) * x + softplus_neg
+    else:
+        pw = pos_weight.data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
+        scale = 1 + (pw - 1) * y
+        values = (1 - y) * x + scale * softplus_neg
+    w = None
+    if weight is not None:
+        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        values = values * w
+    out = _reduce(values.astype(x.dtype, copy=False), reduction)
+    saved = (reduction, scale, w, softplus_neg)
+    return binary(out.astype(x.dtype, copy=False), input, target, op, _bce_logits_backward, saved)
+
+
+def _bce_logits_backward(g, node):
+    reduction, scale, w, softplus_neg = node._saved
+    input, target = node.parents
+    x, y = input.data, target.data
+    up = _upstream(g, reduction, x.shape)
+    if w is not None:
+        up = up * w
+    gx = gy = None
+    if input.requires_grad:
+        gx = up * ((1 - y) + scale * (_sigmoid(x) - 1))
+    if target.requires_grad:
+        pw_minus_1 = 0 if np.isscalar(scale) else (scale - 1) / np.where(y == 0, 1, y)
+        gy = up * (-x + pw_minus_1 * softplus_neg)
+    return gx, gy
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """Binary cross-entropy on probabilities ``−[y·log p + (1−y)·log(1−p)]`` (logs clamped at
+    −100 as in PyTorch, so p = 0 or 1 gives a finite loss). Prefer the ``_with_logits`` form.
+
+    >>> import chainrule as cr
+    >>> round(binary_cross_entropy(cr.tensor([0.5]), cr.tensor([1.0])).item(), 6)
+    0.693147
+    """
+    op = "binary_cross_entropy"
+    _check_reduction(reduction, op)
+    input, target = as_tensor(input), as_tensor(target, input)
+    p, y = input.data, target.data
+    if p.shape != y.shape:
+        raise shape_error(op, p.shape, y.shape, detail="must match (input and target)")
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(
+            f"{op}: input values must be probabilities in [0, 1], got range "
+            f"[{p.min():.4g}, {p.max():.4g}]; use binary_cross_entropy_with_logits for logits"
+        )
+    tiny = np.exp(np.float64(-100))
+    log_p = np.maximum(np.log(np.maximum(p, tiny)), -100)
+    log_1mp = np.maximum(np.log(np.maximum(1 - p, tiny)), -100)
+    values = -(y * log_p + (1 - y) * log_1mp)
+    w = None
+    if weight is not None:
+        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        values = values * w
+    out = _reduce(values, reduction).astype(p.dtype, copy=False)
+    return binary(out, input, target, op, _bce_backward, (reduction, w))
+
+
+def _bce_backward(g, node):
+    reduction, w = node._saved
+    input, target = node.parents
+    p, y = input.data, target.data
+    up = _upstream(g, reduction, p.shape)
+    if w is not None:
+        up = up * w
+    gp = gy = None
+    if input.requires_grad:
+        gp = up * (p - y) / np.maximum((1 - p) * p, 1e-12)
+    if target.requires_grad:
+        tiny = np.exp(np.float64(-100))
+        gy = up * (np.log(np.maximum(1 - p, tiny)) - np.log(np.maximum(p, tiny)))
+    return gp, gy
+
+
+# --------------------------------------------------------------------------- cross-entropy
+def _logsoftmax_rows(x):
+    shifted = x - x.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """Softmax cross-entropy fused with log-softmax: ``−Σ_c q_c · log softmax(x)_c``.
+
+    ``input``: logits ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)`` (classes on axis 1, as in
+    PyTorch). ``target``: class indices (int) of shape ``(N, ...)`` or class probabilities of
+    the same shape as ``input``. ``weight`` rescales classes; ``ignore_index`` skips targets;
+    ``label_smoothing`` mixes the target with the uniform distribution. With coefficients
+    ``A`` (loss = −Σ A·log p) the gradient is ``(Σ_c A)·softmax(x) − A``.
+
+    >>> import chainrule as cr
+    >>> round(cross_entropy(cr.tensor([[0.0, 0.0]]), cr.tensor([1])).item(), 6)
+    0.693147
+    """
+    op = "cross_entropy"
+    _check_reduction(reduction, op)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    input = as_tensor(input)
+    target = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
+    x = input.data
+    if x.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a scalar")
+    # Bring classes to the last axis and flatten to rows.
+    unbatched = x.ndim == 1
+    xr = x[None, :] if unbatched else np.moveaxis(x, 1, -1)
+    rows_shape = xr.shape[:-1]
+    n_classes = xr.shape[-1]
+    x2 = xr.reshape(-1, n_classes)
+    logp = _logsoftmax_rows(x2)
+    t = target.data
+    w = None if weight is None else (weight.data if isinstance(weight, Tensor) else np.asarray(weight))
+    if w is not None and w.shape != (n_classes,):
+        raise ValueError(f"{op}: weight must have shape ({n_classes},), got {w.shape}")
+
+    if t.dtype.kind in "iu":  # class indices
+        expected = rows_shape if not unbatched else ()
+        if t.shape != expected:
+            raise ValueError(
+                f"{op}: class-index target must have shape {expected} for input of shape "
+                f"{x.shape}, got {t.shape}"
+            )
+        t1 = t.reshape(-1)
+        valid = t1 != ignore_index
+        if np.any(valid & ((t1 < 0) | (t1 >= n_classes))):
+            bad = t1[valid & ((t1 < 0) | (t1 >= n_classes))][0]
+            raise IndexError(f"{op}: target {bad} is out of range for {n_classes} classes")
+        rows = np.arange(t1.size)
+        safe_t = np.where(valid, t1, 0)
+        w_row = (np.ones(t1.size, dtype=x.dtype) if w is None else w[safe_t]) * valid
+        denom = w_row.sum()
+        if label_smoothing == 0.0 and w is None and valid.all():
+            coeffs = None
+            values = -logp[rows, safe_t]
+        else:
+            coeffs = np.zeros_like(x2)
+            coeffs[rows, safe_t] = (1 - label_smoothing) * w_row
+            if label_smoothing:
+                cw = np.ones(n_classes, dtype=x.dtype) if w is None else w
+                coeffs += (label_smoothing / n_classes) * cw[None, :] * valid[:, None]
+            values = -(coeffs * logp).sum(axis=1)
+    else:  # class probabilities
+        if t.shape != x.shape:
+            raise ValueError(
+                f"{op}: probability target must have the input's shape {x.shape}, got {t.shape}"
+            )
+        q = (t[None, :] if unbatched else np.moveaxis(t, 1, -1)).reshape(-1, n_classes)
+        if label_smoothing:
+            q = q * (1 - label_smoothing) + label_smoothing / n_classes
+        coeffs = q if w is None else q * w[None, :]
+        values = -(coeffs * logp).sum(axis=1)
+        denom = values.size
+        safe_t = rows = None
+
+    values = values.reshape(rows_shape) if not unbatched else values.reshape(())
+    out = _reduce(values, reduction, denom).astype(x.dtype, copy=False)
+    saved = (logp, coeffs, rows, safe_t, reduction, denom, xr.shape, unbatched)
+    return node(out, (input,), op, _cross_entropy_backward, saved)
+
+
+def _cross_entropy_backward(g, node):
+    logp, coeffs, rows, safe_t, reduction, denom, xr_shape, unbatched = node._saved
+    probs = np.exp(logp)
+    if coeffs is None:  # plain index targets: softmax − onehot, masked to valid rows
+        n = probs.shape[0]
+        up = _upstream(g, reduction, (n,) if not unbatched else (), denom)
+        grad = probs
+        grad[rows, safe_t] -= 1
+        grad *= up.reshape(-1, 1) if up.ndim else up
+    else:
+        n = probs.shape[0]
+        up = _upstream(g, reduction, (n,) if not unbatched else (), denom)
+        grad = (coeffs.sum(axis=1, keepdims=True) * probs - coeffs)
+        grad *= up.reshape(-1, 1) if up.ndim else up
+    grad = grad.reshape(xr_shape)
+    grad = grad[0] if unbatched else np.moveaxis(grad, -1, 1)
+    return (grad,)

@@ -1,0 +1,157 @@
+"""Reductions: sum, mean, max, min, var, logsumexp. They take NumPy's ``axis=``/``keepdims=``
+(or PyTorch's ``dim=``/``keepdim=``); backward broadcasts the gradient back over the reduced axes.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+>>> x.sum(axis=0).tolist(), x.mean().item()
+([4.0, 6.0], 2.5)
+"""
+
+import numpy as np
+
+from chainrule.ops.base import as_tensor, normalize_axis, pick_axis, pick_keepdims, unary
+
+
+def _reduced_count(shape, axes):
+    if axes is None:
+        return int(np.prod(shape))
+    return int(np.prod([shape[i] for i in axes]))
+
+
+def _expand(g, shape, axes, keepdims):
+    """Broadcast a reduced gradient back to the input ``shape``."""
+    if axes is not None and not keepdims:
+        g = np.expand_dims(g, axes)
+    elif axes is None and not keepdims:
+        g = np.reshape(g, (1,) * len(shape))
+    return np.broadcast_to(g, shape)
+
+
+def _setup(a, axis, dim, keepdims, keepdim, op):
+    a = as_tensor(a)
+    axes = normalize_axis(pick_axis(axis, dim), a.data.ndim, op)
+    return a, axes, bool(pick_keepdims(keepdims, keepdim))
+
+
+def sum(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Sum over ``axis`` (all axes by default); d/da = 1 on every summed element.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=1, keepdim=True).tolist()
+    [[3.0], [7.0]]
+    """
+    a, axes, keepdims = _setup(a, axis, dim, keepdims, keepdim, "sum")
+    out = np.asarray(np.sum(a.data, axis=axes, keepdims=keepdims))
+    return unary(out, a, "sum", _sum_backward, (axes, keepdims))
+
+
+def _sum_backward(g, node):
+    axes, keepdims = node._saved
+    return (_expand(g, node.parents[0].data.shape, axes, keepdims),)
+
+
+def mean(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Mean over ``axis``; d/da = 1/N for the N averaged elements.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1.0, 3.0]).mean().item()
+    2.0
+    """
+    a, axes, keepdims = _setup(a, axis, dim, keepdims, keepdim, "mean")
+    if a.data.dtype.kind not in "fc":
+        raise TypeError(f"mean: needs a floating-point tensor, got dtype {a.data.dtype}")
+    out = np.asarray(np.mean(a.data, axis=axes, keepdims=keepdims))
+    return unary(out, a, "mean", _mean_backward, (axes, keepdims))
+
+
+def _mean_backward(g, node):
+    axes, keepdims = node._saved
+    shape = node.parents[0].data.shape
+    n = _reduced_count(shape, axes)
+    return (_expand(g / n if n else g, shape, axes, keepdims),)
+
+
+def _extreme(a, axis, dim, keepdims, keepdim, fn, op):
+    a, axes, keepdims = _setup(a, axis, dim, keepdims, keepdim, op)
+    if a.data.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {a.data.shape}")
+    out = np.asarray(fn(a.data, axis=axes, keepdims=keepdims))
+    return unary(out, a, op, _extreme_backward, (axes, keepdims))
+
+
+def _extreme_backward(g, node):
+    # Ties share the gradient evenly (PyTorch's amax/amin rule).
+    axes, keepdims = node._saved
+    x = node.parents[0].data
+    picked = x == _expand(node.data, x.shape, axes, keepdims)
+    count = picked.sum(axis=axes, keepdims=True)
+    return (_expand(g, x.shape, axes, keepdims) * picked / count,)
+
+
+def max(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Maximum over ``axis`` (values only); tied maxima share the gradient evenly.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([[1.0, 5.0], [7.0, 2.0]]).max(axis=1).tolist()
+    [5.0, 7.0]
+    """
+    return _extreme(a, axis, dim, keepdims, keepdim, np.max, "max")
+
+
+def min(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Minimum over ``axis`` (values only); tied minima share the gradient evenly.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([[1.0, 5.0], [7.0, 2.0]]).min(axis=0).tolist()
+    [1.0, 2.0]
+    """
+    return _extreme(a, axis, dim, keepdims, keepdim, np.min, "min")
+
+
+def var(a, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None):
+    """Variance over ``axis`` with ``ddof`` (NumPy's default 0; ``correction=1`` as PyTorch).
+
+    d/da = 2 (a − mean) / (N − ddof).
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1.0, 3.0]).var().item()
+    1.0
+    """
+    a, axes, keepdims = _setup(a, axis, dim, keepdims, keepdim, "var")
+    ddof = ddof if correction is None else correction
+    n = _reduced_count(a.data.shape, axes)
+    if n - ddof <= 0:
+        raise ValueError(f"var: {n} elements are too few for ddof={ddof}")
+    centered = a.data - a.data.mean(axis=axes, keepdims=True)
+    out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / (n - ddof))
+    return unary(out.astype(a.data.dtype, copy=False), a, "var", _var_backward,
+                 (axes, keepdims, centered, n - ddof))
+
+
+def _var_backward(g, node):
+    axes, keepdims, centered, denom = node._saved
+    return (_expand(g, centered.shape, axes, keepdims) * centered * (2 / denom),)
+
+
+def logsumexp(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """``log Σ e^a`` over ``axis``, max-shifted so it never overflows; d/da = softmax(a).
+
+    >>> import chainrule as cr
+    >>> round(cr.logsumexp(cr.tensor([1e4, 1e4])).item(), 3)
+    10000.693
+    """
+    a, axes, keepdims = _setup(a, axis, dim, keepdims, keepdim, "logsumexp")
+    x = a.data
+    m = x.max(axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+    if not keepdims:
+        out = out.reshape(np.sum(x, axis=axes).shape) if axes is not None else out.reshape(())
+    return unary(np.asarray(out), a, "logsumexp", _logsumexp_backward, (axes, keepdims))
+
+
+def _logsumexp_backward(g, node):
+    axes, keepdims = node._saved
+    x = node.parents[0].data
+    softmax = np.exp(x - _expand(node.data, x.shape, axes, keepdims))
+    return (_expand(g, x.shape, axes, keepdims) * softmax,)

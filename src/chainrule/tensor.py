@@ -1,0 +1,358 @@
+"""Tensor: one NumPy array (``.data``) plus the links that make it a node of the graph.
+
+A tensor made by an operation records the operation's name (``.op``), its inputs
+(``.parents``), the op's backward function and whatever arrays that backward needs
+(``_saved``). ``backward()`` hands the tensor to the engine in :mod:`chainrule.autograd`.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.op, [p.op for p in y.parents]
+('sum', ['mul'])
+>>> y.backward(); x.grad
+tensor([2., 4., 6.])
+"""
+
+import numpy as np
+
+from chainrule import autograd
+from chainrule.autograd import GradMode
+from chainrule.backend import get_default_dtype
+
+
+def _as_array(data, dtype=None):
+    """Convert ``data`` to an ndarray following the library's dtype rules (no needless copy)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        array = data
+    else:
+        array = np.asarray(data)
+        # Python floats and lists of floats become the default float dtype (float32).
+        if array.dtype == np.float64 and dtype is None:
+            array = array.astype(get_default_dtype())
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    elif array.dtype.kind in "iu" and array.dtype != np.int64:
+        array = array.astype(np.int64)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None, name=None)`` wraps ``data`` (an ndarray is
+    used as is when its dtype already fits). ``name`` is a label shown by ``explain`` and the
+    graph drawer.
+
+    >>> t = Tensor(np.ones(2, dtype=np.float32), requires_grad=True, name="w")
+    >>> t.shape, t.dtype, t.is_leaf
+    ((2,), dtype('float32'), True)
+    """
+
+    __slots__ = (
+        "data", "grad", "requires_grad", "op", "parents", "_backward", "_saved", "_retain",
+        "name", "__weakref__",
+    )
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        array = _as_array(data, dtype)
+        if requires_grad and array.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {array.dtype}; "
+                "create it with a float dtype, e.g. cr.tensor(data, dtype=cr.float32)"
+            )
+        self.data = array
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.op = None
+        self.parents = ()
+        self._backward = None
+        self._saved = None
+        self._retain = False
+        self.name = name
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        """True for tensors not made by a recorded operation (inputs and parameters)."""
+        return self._backward is None
+
+    @property
+    def T(self):
+        """All axes reversed (NumPy's ``.T``)."""
+        return _ops.transpose(self)
+
+    def numel(self):
+        """Number of elements.
+
+        >>> Tensor(np.zeros((2, 3))).numel()
+        6
+        """
+        return self.data.size
+
+    def dim(self):
+        return self.data.ndim
+
+    def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        >>> Tensor(np.array([2.5])).item()
+        2.5
+        """
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python number, "
+                f"got shape {self.data.shape}"
+            )
+        return self.data.item()
+
+    def numpy(self):
+        """The underlying ndarray (shared, not copied), like ``torch.Tensor.numpy``."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def detach(self):
+        """A new leaf sharing this tensor's data, cut from the graph.
+
+        >>> a = Tensor(np.ones(2), requires_grad=True)
+        >>> (a * 2).detach().requires_grad
+        False
+        """
+        return Tensor(self.data)
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor during backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        self._retain = True
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on a leaf in place and return it."""
+        if not self.is_leaf:
+            raise RuntimeError(
+                "requires_grad_: only leaf tensors can change requires_grad; use .detach() first"
+            )
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Backpropagate from this tensor; see :func:`chainrule.autograd.backward`.
+
+        >>> a = Tensor(np.array(4.0), requires_grad=True); b = Tensor(np.array(3.0))
+        >>> d = a * (a + b); d.backward(); a.grad.item()
+        11.0
+        """
+        autograd.backward(self, gradient, retain_graph)
+
+    # ----------------------------------------------------------------- in-place updates
+    def _check_inplace(self, what):
+        if self.requires_grad and GradMode.enabled:
+            raise RuntimeError(
+                f"{what}: in-place change of a tensor that requires grad would corrupt the graph; "
+                "do weight updates inside `with cr.no_grad():` (or change .data)"
+            )
+
+    def _inplace(self, ufunc, other, what):
+        self._check_inplace(what)
+        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
+              casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(np.add, other, "+=")
+
+    def __isub__(self, other):
+        return self._inplace(np.subtract, other, "-=")
+
+    def __imul__(self, other):
+        return self._inplace(np.multiply, other, "*=")
+
+    def __itruediv__(self, other):
+        return self._inplace(np.true_divide, other, "/=")
+
+    def add_(self, other, alpha=1):
+        """In place: ``self += alpha * other``."""
+        if alpha != 1:
+            other = (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
+        return self._inplace(np.add, other, "add_")
+
+    def sub_(self, other, alpha=1):
+        """In place: ``self -= alpha * other``."""
+        if alpha != 1:
+            other = (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
+        return self._inplace(np.subtract, other, "sub_")
+
+    def mul_(self, other):
+        """In place: ``self *= other``."""
+        return self._inplace(np.multiply, other, "mul_")
+
+    def zero_(self):
+        """Fill with zeros in place (e.g. ``w.grad.zero_()``)."""
+        self._check_inplace("zero_")
+        self.data.fill(0)
+        return self
+
+    def fill_(self, value):
+        """Fill with ``value`` in place."""
+        self._check_inplace("fill_")
+        self.data.fill(value)
+        return self
+
+    def copy_(self, src):
+        """Copy ``src`` (Tensor or array, broadcastable) into this tensor in place."""
+        self._check_inplace("copy_")
+        np.copyto(self.data, src.data if isinstance(src, Tensor) else src, casting="same_kind")
+        return self
+
+    # ----------------------------------------------------------------- conversions
+    def astype(self, dtype):
+        """A cast copy; differentiable between float dtypes."""
+        return _ops.astype(self, dtype)
+
+    def float(self):
+        return _ops.astype(self, np.float32)
+
+    def double(self):
+        return _ops.astype(self, np.float64)
+
+    def long(self):
+        return _ops.astype(self, np.int64)
+
+    def argmax(self, axis=None, keepdims=False, dim=None, keepdim=None):
+        axis = axis if dim is None else dim
+        keepdims = keepdims if keepdim is None else keepdim
+        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis=None, keepdims=False, dim=None, keepdim=None):
+        axis = axis if dim is None else dim
+        keepdims = keepdims if keepdim is None else keepdim
+        return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None:
+            return self.data.astype(dtype, copy=False)
+        return self.data
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer one-element tensors can be used as an index")
+        return int(self.data)
+
+    def any(self):
+        return bool(self.data.any())
+
+    def all(self):
+        return bool(self.data.all())
+
+    # comparisons give bool tensors and never carry gradient
+    def __eq__(self, other):
+        return Tensor(self.data == _raw(other))
+
+    def __ne__(self, other):
+        return Tensor(self.data != _raw(other))
+
+    def __lt__(self, other):
+        return Tensor(self.data < _raw(other))
+
+    def __le__(self, other):
+        return Tensor(self.data <= _raw(other))
+
+    def __gt__(self, other):
+        return Tensor(self.data > _raw(other))
+
+    def __ge__(self, other):
+        return Tensor(self.data >= _raw(other))
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.op is not None and self.requires_grad:
+            extras.append(f"op={self.op}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+_new = object.__new__
+
+
+def _wrap(array):
+    """A leaf tensor around ``array`` without any checks (for internal, trusted arrays)."""
+    t = _new(Tensor)
+    t.data = array
+    t.grad = None
+    t.requires_grad = False
+    t.op = None
+    t.parents = ()
+    t._backward = None
+    t._saved = None
+    t._retain = False
+    t.name = None
+    return t
+
+
+autograd._wrap = _wrap
+
+from chainrule import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+
+_ops.install_tensor_methods(Tensor)
