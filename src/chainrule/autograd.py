@@ -121,27 +121,39 @@ FREED_GRAPH_MESSAGE = (
 
 
 def topological_order(root):
-    """Nodes that need a gradient, parents before children (iterative DFS: no recursion limit).
+    """Nodes that need a gradient, parents before children.
+
+    Every recorded node carries a creation number (``_seq``) and an op's inputs always exist
+    before its output, so sorting the reachable nodes by that number is a topological order.
+    The walk is iterative: a chain of 100,000 ops needs no recursion.
 
     >>> import chainrule as cr
     >>> a = cr.tensor(1.0, requires_grad=True); b = a * 2; c = b + a
     >>> [t.op for t in topological_order(c)]
     [None, 'mul', 'add']
     """
-    order = []
-    visited = {id(root)}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(parent.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+    order = _reachable(root)
+    order.reverse()
     return order
+
+
+def _reachable(root):
+    """Nodes reachable from ``root`` that need a gradient, children before parents."""
+    nodes = [root]
+    seen = {id(root)}
+    add = seen.add
+    append = nodes.append
+    for node in nodes:  # the list grows while we walk it: a breadth-first sweep
+        for parent in node.parents:
+            if parent.requires_grad and id(parent) not in seen:
+                add(id(parent))
+                append(parent)
+    nodes.sort(key=_by_seq, reverse=True)
+    return nodes
+
+
+def _by_seq(node):
+    return node._seq
 
 
 def _owned(array):
@@ -193,7 +205,7 @@ def backward(root, gradient=None, retain_graph=False):
                 "implicitly only for one-element outputs. Reduce it first (e.g. y.sum()) or pass "
                 "gradient=<array of the same shape> (dL/dy)"
             )
-        seed = np.ones_like(root.data)
+        seed = np.ones(root.data.shape, dtype=root.data.dtype)
     else:
         seed = np.asarray(getattr(gradient, "data", gradient), dtype=root.data.dtype)
         if seed.shape != root.data.shape:
@@ -205,12 +217,13 @@ def backward(root, gradient=None, retain_graph=False):
     grads = {id(root): seed}
     del seed
     pop = grads.pop
-    for node in reversed(topological_order(root)):
+    get = grads.get
+    for node in _reachable(root):
         g = pop(id(node), None)
         if g is None:
             continue
         fn = node._backward
-        if fn is None:  # a leaf
+        if fn is None:  # a leaf: keep or add the gradient
             _accumulate(node, g)
             continue
         if node._retain:
@@ -219,18 +232,22 @@ def backward(root, gradient=None, retain_graph=False):
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=node.op))
         parent_grads = fn(g, node)
         del g
-        pg = None
-        for i, (parent, pg) in enumerate(zip(node.parents, parent_grads)):
-            if pg is None or not parent.requires_grad:
-                continue
-            if anomaly and not np.all(np.isfinite(pg)):
-                raise FloatingPointError(
-                    f"backward of '{node.op}' produced a non-finite gradient for input {i} "
-                    f"(shape {parent.data.shape})"
-                )
-            key = id(parent)
-            prev = grads.get(key)
-            grads[key] = pg if prev is None else prev + pg
+        if anomaly:
+            _check_finite(node, parent_grads)
+        for parent, pg in zip(node.parents, parent_grads):
+            if pg is not None and parent.requires_grad:
+                key = id(parent)
+                prev = get(key)
+                grads[key] = pg if prev is None else prev + pg
         del parent_grads, pg
         if not retain_graph:
             node._saved = None
+
+
+def _check_finite(node, parent_grads):
+    for i, (parent, pg) in enumerate(zip(node.parents, parent_grads)):
+        if pg is not None and parent.requires_grad and not np.all(np.isfinite(pg)):
+            raise FloatingPointError(
+                f"backward of '{node.op}' produced a non-finite gradient for input {i} "
+                f"(shape {parent.data.shape})"
+            )

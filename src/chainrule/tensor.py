@@ -52,7 +52,7 @@ class Tensor:
 
     __slots__ = (
         "data", "grad", "requires_grad", "op", "parents", "_backward", "_saved", "_retain",
-        "name", "__weakref__",
+        "name", "_seq", "__weakref__",
     )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
     __array_ufunc__ = None
@@ -73,6 +73,7 @@ class Tensor:
         self._saved = None
         self._retain = False
         self.name = name
+        self._seq = 0
 
     # ----------------------------------------------------------------- attributes
     @property
@@ -348,6 +349,7 @@ def _wrap(array):
     t._saved = None
     t._retain = False
     t.name = None
+    t._seq = 0
     return t
 
 

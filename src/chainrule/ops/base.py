@@ -6,6 +6,8 @@ A primitive computes its output with NumPy and calls :func:`unary`, :func:`binar
 is on and some input requires grad, so inference pays for nothing it does not use.
 """
 
+from itertools import count
+
 import numpy as np
 
 from chainrule.autograd import GradMode
@@ -16,6 +18,7 @@ _new = object.__new__
 
 
 _leaf = _wrap
+_next_seq = count(1).__next__  # creation order of recorded nodes: a topological order
 
 
 def _record(data, op, parents, backward, saved):
@@ -29,6 +32,7 @@ def _record(data, op, parents, backward, saved):
     t._saved = saved
     t._retain = False
     t.name = None
+    t._seq = _next_seq()
     return t
 
 

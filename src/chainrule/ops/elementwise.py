@@ -114,7 +114,8 @@ def _minimum_backward(g, node):
 
 def _split_ties(g, a, b, a_wins):
     tie = a.data == b.data
-    share_a = a_wins + 0.5 * tie
+    # In g's dtype: a float64 share would silently promote float32 gradients.
+    share_a = np.where(tie, g.dtype.type(0.5), a_wins)
     ga = unbroadcast(g * share_a, a.data.shape) if a.requires_grad else None
     gb = unbroadcast(g * (1 - share_a), b.data.shape) if b.requires_grad else None
     return ga, gb

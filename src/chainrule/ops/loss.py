@@ -37,8 +37,15 @@ def _upstream(g, reduction, shape, denom=None):
     """The gradient reaching each element of the unreduced loss (a 0-d array broadcasts)."""
     if reduction == "none" or reduction == "sum":
         return g
-    n = int(np.prod(shape)) if denom is None else denom
+    n = _numel(shape) if denom is None else denom
     return g / n
+
+
+def _numel(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 # --------------------------------------------------------------------------- mse
@@ -86,9 +93,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if x.shape != y.shape:
         raise shape_error(op, x.shape, y.shape, detail="must match (input and target)")
     softplus_neg = np.logaddexp(0, -x)  # log(1 + e^-x), stable
+    pw = None
     if pos_weight is None:
-        scale = 1.0
-        values = (1 - y) * x + softplus_neg
+        scale = None
+        values = softplus_neg + x
+        values -= x * y
     else:
         pw = pos_weight.data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
         scale = 1 + (pw - 1) * y
@@ -97,13 +106,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if weight is not None:
         w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
         values = values * w
-    out = _reduce(values.astype(x.dtype, copy=False), reduction)
-    saved = (reduction, scale, w, softplus_neg)
-    return binary(out.astype(x.dtype, copy=False), input, target, op, _bce_logits_backward, saved)
+    out = _reduce(values, reduction).astype(x.dtype, copy=False)
+    saved = (reduction, scale, w, softplus_neg, pw)
+    return binary(out, input, target, op, _bce_logits_backward, saved)
+
+
+def _sigmoid_fast(x):
+    # exp(−softplus(−x)): three ufuncs, never overflows; its absolute error is a few ulps,
+    # which is all a gradient σ(x) − y needs (the sigmoid op itself uses the exact form).
+    return np.exp(-np.logaddexp(0, -x))
 
 
 def _bce_logits_backward(g, node):
-    reduction, scale, w, softplus_neg = node._saved
+    reduction, scale, w, softplus_neg, pw = node._saved
     input, target = node.parents
     x, y = input.data, target.data
     up = _upstream(g, reduction, x.shape)
@@ -111,10 +126,17 @@ def _bce_logits_backward(g, node):
         up = up * w
     gx = gy = None
     if input.requires_grad:
-        gx = up * ((1 - y) + scale * (_sigmoid(x) - 1))
+        if scale is None:
+            gx = _sigmoid_fast(x)
+            gx -= y
+        else:
+            gx = (1 - y) + scale * (_sigmoid(x) - 1)
+        gx *= up
     if target.requires_grad:
-        pw_minus_1 = 0 if np.isscalar(scale) else (scale - 1) / np.where(y == 0, 1, y)
-        gy = up * (-x + pw_minus_1 * softplus_neg)
+        if scale is None:
+            gy = up * -x
+        else:
+            gy = up * (-x + (pw - 1) * softplus_neg)
     return gx, gy
 
 

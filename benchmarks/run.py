@@ -1,0 +1,157 @@
+"""Benchmark harness: ``python benchmarks/run.py [--workloads W1,W3] [--repeats 5]``.
+
+Runs each workload three ways in this one process (chainrule, PyTorch eager when installed,
+and the hand-written NumPy floor), interleaving the implementations across repeats so that
+machine noise hits them alike, and prints steps/s (median of the repeats) and the ratios
+chainrule/PyTorch and chainrule/NumPy-floor. Also prints the BLAS configuration it ran with.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+import workloads  # noqa: E402
+
+DEFAULT = "W1,W1nn,W3,W3t,W2,W4"
+
+
+def blas_info():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed (pip install 'chainrule[bench]')"
+    parts = []
+    for pool in threadpool_info():
+        parts.append(f"{pool.get('internal_api')} {pool.get('version')} "
+                     f"threads={pool.get('num_threads')} arch={pool.get('architecture')} "
+                     f"({Path(pool.get('filepath', '')).name})")
+    core = os.environ.get("OPENBLAS_CORETYPE")
+    env = f"OPENBLAS_CORETYPE={core}" if core else "OPENBLAS_CORETYPE unset"
+    return "; ".join(parts) + f"; {env}"
+
+
+def time_run(step, steps):
+    step()  # warm-up: first-call costs (allocation, lazy imports) are not the steady state
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = step()
+    elapsed = time.perf_counter() - start
+    return steps / elapsed, float(loss)
+
+
+def available_impls():
+    impls = ["chainrule", "numpy"]
+    try:
+        import torch  # noqa: F401
+
+        impls.insert(1, "torch")
+    except ImportError:
+        print("PyTorch not installed: skipping the PyTorch column")
+    return impls
+
+
+def bench(key, repeats, impls):
+    spec = workloads.SPECS[key]
+    rates = {impl: [] for impl in impls}
+    losses = {}
+    for _ in range(repeats):
+        for impl in impls:
+            step = workloads.factory(key, impl)(spec)  # fresh weights every repeat
+            rate, loss = time_run(step, spec.steps)
+            rates[impl].append(rate)
+            losses[impl] = loss
+    result = {"workload": key, "title": spec.title, "steps": spec.steps}
+    for impl in impls:
+        result[impl] = statistics.median(rates[impl])
+        result[f"{impl}_final_loss"] = losses[impl]
+    if "torch" in impls:
+        result["vs_torch"] = result["chainrule"] / result["torch"]
+    result["vs_floor"] = result["chainrule"] / result["numpy"]
+    if spec.flops_per_step:
+        result["gflops"] = result["chainrule"] * spec.flops_per_step / 1e9
+    return result
+
+
+def print_table(results, impls):
+    headers = ["workload", "steps/s chainrule"] + [f"steps/s {i}" for i in impls[1:]]
+    headers += ["chainrule/torch" if "torch" in impls else None, "chainrule/floor", "GFLOP/s"]
+    headers = [h for h in headers if h]
+    rows = []
+    for r in results:
+        row = [f"{r['workload']}: {r['title']}"] + [f"{r[i]:,.1f}" for i in impls]
+        if "torch" in impls:
+            row.append(f"{r['vs_torch']:.2f}x")
+        row.append(f"{r['vs_floor']:.2f}x")
+        row.append(f"{r['gflops']:.1f}" if "gflops" in r else "")
+        rows.append(row)
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        print(" | ".join(headers))
+        for row in rows:
+            print(" | ".join(row))
+        return
+    table = Table(title="chainrule benchmarks (median steps/s; higher is better)")
+    for h in headers:
+        table.add_column(h, justify="left" if h == "workload" else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=160).print(table)
+
+
+def markdown(results, impls):
+    lines = ["| workload | chainrule steps/s | " + " | ".join(f"{i} steps/s" for i in impls[1:])
+             + (" | chainrule/torch" if "torch" in impls else "") + " | chainrule/floor |",
+             "|---" * (len(impls) + 2 + ("torch" in impls)) + "|"]
+    for r in results:
+        cells = [f"{r['workload']}: {r['title']}"] + [f"{r[i]:,.1f}" for i in impls]
+        if "torch" in impls:
+            cells.append(f"{r['vs_torch']:.2f}x")
+        cells.append(f"{r['vs_floor']:.2f}x")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workloads", default=DEFAULT, help=f"comma-separated (default {DEFAULT})")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    args = parser.parse_args(argv)
+    keys = [k.strip() for k in args.workloads.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in workloads.SPECS]
+    if unknown:
+        parser.error(f"unknown workloads {unknown}; choose from {sorted(workloads.SPECS)}")
+    impls = available_impls()
+    print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus")
+    print(f"BLAS: {blas_info()}")
+    if "torch" in impls:
+        import torch
+
+        print(f"torch {torch.__version__}, intra-op threads {torch.get_num_threads()}")
+    results = []
+    for key in keys:
+        results.append(bench(key, args.repeats, impls))
+        r = results[-1]
+        print(f"  {key}: chainrule {r['chainrule']:,.1f} steps/s, floor ratio {r['vs_floor']:.2f}"
+              + (f", torch ratio {r['vs_torch']:.2f}" if "torch" in r else ""), flush=True)
+    print_table(results, impls)
+    if args.markdown:
+        print(markdown(results, impls))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

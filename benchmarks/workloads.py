@@ -1,0 +1,459 @@
+"""The benchmark workloads, each written three ways: chainrule, PyTorch eager, and the NumPy
+floor (hand-written forward and backward: what a zero-overhead NumPy library would reach).
+
+Every implementation is a function ``make_<impl>(spec) -> step`` where ``step()`` runs one
+training step; the harness times ``spec.steps`` calls. All three start from the same weights
+and data, drawn from one seeded NumPy generator, so their losses can be compared too.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    title: str
+    steps: int
+    flops_per_step: float = 0.0  # for GFLOP/s (0: not reported)
+
+
+# --------------------------------------------------------------------------- data
+def _xavier(rng, fan_out, fan_in):
+    bound = 1 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
+
+
+def mlp_weights(sizes, seed=0):
+    """[(W (out, in), b (out,)), ...] drawn like PyTorch's Linear default."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        W = _xavier(rng, fan_out, fan_in)
+        b = rng.uniform(-1 / np.sqrt(fan_in), 1 / np.sqrt(fan_in), fan_out).astype(np.float32)
+        layers.append((W, b))
+    return layers
+
+
+def tutorial_data(seed=0):
+    rng = np.random.default_rng(seed)
+    N, D_in, H, D_out = 64, 1000, 100, 10
+    x = rng.standard_normal((N, D_in)).astype(np.float32)
+    y = rng.standard_normal((N, D_out)).astype(np.float32)
+    w1 = rng.standard_normal((D_in, H)).astype(np.float32)
+    w2 = rng.standard_normal((H, D_out)).astype(np.float32)
+    return x, y, w1, w2
+
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+XOR_Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+
+
+def classification_data(n, d, classes, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    y = rng.integers(0, classes, n).astype(np.int64)
+    return x, y
+
+
+SPECS = {
+    "W1": Spec("W1", "tutorial 64x1000-100-10, relu, SSE, GD (tensors)", 500,
+               6 * 64 * (1000 * 100 + 100 * 10)),
+    "W1nn": Spec("W1nn", "tutorial with cr.nn + cr.optim (float32)", 500,
+                 6 * 64 * (1000 * 100 + 100 * 10)),
+    "W2": Spec("W2", "mnist-mlp 784-512-256-10, Adam, batch 128", 200,
+               6 * 128 * (784 * 512 + 512 * 256 + 256 * 10)),
+    "W3": Spec("W3", "xor 2-8-1, tanh/sigmoid, BCE, SGD (cr.nn + cr.optim)", 2000),
+    "W3t": Spec("W3t", "xor 2-8-1 written with raw tensors", 2000),
+    "W4": Spec("W4", "wide 1024-4096-4096-10, SGD, batch 256", 20,
+               6 * 256 * (1024 * 4096 + 4096 * 4096 + 4096 * 10)),
+}
+
+
+# =========================================================================== W1
+def w1_numpy(spec):
+    x, y, w1, w2 = tutorial_data()
+    lr = 1e-6
+
+    def step():
+        nonlocal w1, w2
+        h = x @ w1
+        h_relu = np.maximum(h, 0)
+        y_pred = h_relu @ w2
+        diff = y_pred - y
+        loss = np.square(diff).sum()
+        grad_y_pred = 2.0 * diff
+        grad_w2 = h_relu.T @ grad_y_pred
+        grad_h = grad_y_pred @ w2.T
+        grad_h[h < 0] = 0
+        grad_w1 = x.T @ grad_h
+        w1 -= lr * grad_w1
+        w2 -= lr * grad_w2
+        return loss
+
+    return step
+
+
+def w1_chainrule(spec):
+    import chainrule as cr
+
+    x, y, w1, w2 = (cr.tensor(a) for a in tutorial_data())
+    w1.requires_grad_(); w2.requires_grad_()  # noqa: E702
+    lr = 1e-6
+
+    def step():
+        nonlocal w1, w2
+        y_pred = cr.relu(x @ w1) @ w2
+        loss = ((y_pred - y) ** 2).sum()
+        loss.backward()
+        with cr.no_grad():
+            w1 -= lr * w1.grad
+            w2 -= lr * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+        return loss
+
+    return step
+
+
+def w1_torch(spec):
+    import torch
+
+    x, y, w1, w2 = (torch.from_numpy(a.copy()) for a in tutorial_data())
+    w1.requires_grad_(); w2.requires_grad_()  # noqa: E702
+    lr = 1e-6
+
+    def step():
+        nonlocal w1, w2
+        y_pred = (x @ w1).clamp(min=0) @ w2
+        loss = (y_pred - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w1 -= lr * w1.grad
+            w2 -= lr * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+        return loss
+
+    return step
+
+
+def _tutorial_nn(lib):
+    """The tutorial network as Sequential(Linear(1000,100), ReLU, Linear(100,10)), SGD(1e-4)."""
+    x, y, _, _ = tutorial_data()
+    (W1, b1), (W2, b2) = mlp_weights([1000, 100, 10])
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(1000, 100), nn.ReLU(), nn.Linear(100, 10))
+    return model, x, y, [W1, b1, W2, b2]
+
+
+def w1nn_chainrule(spec):
+    import chainrule as cr
+
+    model, x, y, weights = _tutorial_nn(cr)
+    model.load_state_dict(dict(zip(["0.weight", "0.bias", "2.weight", "2.bias"], weights)))
+    x, y = cr.tensor(x), cr.tensor(y)
+    loss_fn = cr.nn.MSELoss(reduction="sum")
+    opt = cr.optim.SGD(model.parameters(), lr=1e-4)
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def w1nn_torch(spec):
+    import torch
+
+    model, x, y, weights = _tutorial_nn(torch)
+    model.load_state_dict({k: torch.from_numpy(w.copy()) for k, w in
+                           zip(["0.weight", "0.bias", "2.weight", "2.bias"], weights)})
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+    loss_fn = torch.nn.MSELoss(reduction="sum")
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4)
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def w1nn_numpy(spec):
+    x, y, _, _ = tutorial_data()
+    (W1, b1), (W2, b2) = mlp_weights([1000, 100, 10])
+    lr = 1e-4
+
+    def step():
+        h = x @ W1.T + b1
+        r = np.maximum(h, 0)
+        out = r @ W2.T + b2
+        diff = out - y
+        loss = np.square(diff).sum()
+        g = 2.0 * diff
+        gW2 = g.T @ r
+        gb2 = g.sum(0)
+        gr = g @ W2
+        gr[h <= 0] = 0
+        gW1 = gr.T @ x
+        gb1 = gr.sum(0)
+        for p, gp in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
+            p -= lr * gp
+        return loss
+
+    return step
+
+
+# =========================================================================== W3
+def w3_numpy(spec):
+    (W1, b1), (W2, b2) = mlp_weights([2, 8, 1], seed=1)
+    x, y = XOR_X, XOR_Y
+    lr = 0.5
+
+    def step():
+        h = np.tanh(x @ W1.T + b1)
+        z = h @ W2.T + b2
+        loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+        gz = (1 / (1 + np.exp(-z)) - y) / z.size
+        gW2 = gz.T @ h
+        gb2 = gz.sum(0)
+        gpre = (gz @ W2) * (1 - h * h)
+        gW1 = gpre.T @ x
+        gb1 = gpre.sum(0)
+        for p, gp in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
+            p -= lr * gp
+        return loss
+
+    return step
+
+
+def _xor_model(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+
+
+def _load(model, weights, convert):
+    keys = ["0.weight", "0.bias", "2.weight", "2.bias"]
+    flat = [a for layer in weights for a in layer]
+    model.load_state_dict({k: convert(a.copy()) for k, a in zip(keys, flat)})
+
+
+def w3_chainrule(spec):
+    import chainrule as cr
+
+    model = _xor_model(cr)
+    _load(model, mlp_weights([2, 8, 1], seed=1), lambda a: a)
+    x, y = cr.tensor(XOR_X), cr.tensor(XOR_Y)
+    loss_fn = cr.nn.BCEWithLogitsLoss()
+    opt = cr.optim.SGD(model.parameters(), lr=0.5)
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def w3_torch(spec):
+    import torch
+
+    model = _xor_model(torch)
+    _load(model, mlp_weights([2, 8, 1], seed=1), torch.from_numpy)
+    x, y = torch.from_numpy(XOR_X), torch.from_numpy(XOR_Y)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def w3t_chainrule(spec):
+    import chainrule as cr
+    from chainrule.ops import binary_cross_entropy_with_logits, linear
+
+    params = [cr.tensor(a, requires_grad=True) for layer in mlp_weights([2, 8, 1], seed=1)
+              for a in layer]
+    W1, b1, W2, b2 = params
+    x, y = cr.tensor(XOR_X), cr.tensor(XOR_Y)
+
+    def step():
+        z = linear(cr.tanh(linear(x, W1, b1)), W2, b2)
+        loss = binary_cross_entropy_with_logits(z, y)
+        loss.backward()
+        with cr.no_grad():
+            for p in params:
+                p -= 0.5 * p.grad
+                p.grad = None
+        return loss
+
+    return step
+
+
+def w3t_torch(spec):
+    import torch
+    import torch.nn.functional as F
+
+    params = [torch.from_numpy(a.copy()).requires_grad_() for layer in
+              mlp_weights([2, 8, 1], seed=1) for a in layer]
+    W1, b1, W2, b2 = params
+    x, y = torch.from_numpy(XOR_X), torch.from_numpy(XOR_Y)
+
+    def step():
+        z = F.linear(torch.tanh(F.linear(x, W1, b1)), W2, b2)
+        loss = F.binary_cross_entropy_with_logits(z, y)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= 0.5 * p.grad
+                p.grad = None
+        return loss
+
+    return step
+
+
+w3t_numpy = w3_numpy
+
+
+# =========================================================================== W2 / W4
+def _mlp_numpy(sizes, batch, optimizer, lr, seed):
+    """Hand-written ReLU MLP + softmax cross-entropy with Adam or SGD, in NumPy."""
+    layers = [[W, b] for W, b in mlp_weights(sizes, seed)]
+    x, y = classification_data(batch, sizes[0], sizes[-1], seed)
+    params = [p for layer in layers for p in layer]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    t = [0]
+    rows = np.arange(batch)
+
+    def step():
+        acts = [x]
+        pre = []
+        a = x
+        for i, (W, b) in enumerate(layers):
+            z = a @ W.T + b
+            pre.append(z)
+            a = np.maximum(z, 0) if i < len(layers) - 1 else z
+            acts.append(a)
+        logits = acts[-1]
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        loss = (np.log(s[:, 0]) - shifted[rows, y]).mean()
+        g = e / s
+        g[rows, y] -= 1
+        g /= batch
+        grads = []
+        for i in range(len(layers) - 1, -1, -1):
+            W, _ = layers[i]
+            grads.append((g.T @ acts[i], g.sum(0)))
+            if i:
+                g = g @ W
+                g *= pre[i - 1] > 0
+        grads = [gp for pair in reversed(grads) for gp in pair]
+        if optimizer == "sgd":
+            for p, gp in zip(params, grads):
+                p -= lr * gp
+        else:
+            t[0] += 1
+            c1 = 1 - beta1 ** t[0]
+            c2 = 1 - beta2 ** t[0]
+            for p, gp, mi, vi in zip(params, grads, m, v):
+                mi *= beta1
+                mi += (1 - beta1) * gp
+                vi *= beta2
+                vi += (1 - beta2) * gp * gp
+                denom = np.sqrt(vi / c2) + eps
+                p -= (lr / c1) * mi / denom
+        return loss
+
+    return step
+
+
+def _mlp_lib(lib, sizes, batch, optimizer, lr, seed, to_tensor):
+    nn = lib.nn
+    mods = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        mods.append(nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            mods.append(nn.ReLU())
+    model = nn.Sequential(*mods)
+    state = {}
+    for i, (W, b) in enumerate(mlp_weights(sizes, seed)):
+        state[f"{2 * i}.weight"] = to_tensor(W.copy())
+        state[f"{2 * i}.bias"] = to_tensor(b.copy())
+    model.load_state_dict(state)
+    x, y = classification_data(batch, sizes[0], sizes[-1], seed)
+    x, y = to_tensor(x), to_tensor(y)
+    loss_fn = nn.CrossEntropyLoss()
+    opt = (lib.optim.SGD(model.parameters(), lr=lr) if optimizer == "sgd"
+           else lib.optim.Adam(model.parameters(), lr=lr))
+
+    def step():
+        loss = loss_fn(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+W2_ARGS = ([784, 512, 256, 10], 128, "adam", 1e-3, 2)
+W4_ARGS = ([1024, 4096, 4096, 10], 256, "sgd", 0.01, 4)
+
+
+def w2_numpy(spec):
+    return _mlp_numpy(*W2_ARGS)
+
+
+def w2_chainrule(spec):
+    import chainrule as cr
+
+    return _mlp_lib(cr, *W2_ARGS, cr.tensor)
+
+
+def w2_torch(spec):
+    import torch
+
+    return _mlp_lib(torch, *W2_ARGS, torch.from_numpy)
+
+
+def w4_numpy(spec):
+    return _mlp_numpy(*W4_ARGS)
+
+
+def w4_chainrule(spec):
+    import chainrule as cr
+
+    return _mlp_lib(cr, *W4_ARGS, cr.tensor)
+
+
+def w4_torch(spec):
+    import torch
+
+    return _mlp_lib(torch, *W4_ARGS, torch.from_numpy)
+
+
+IMPLS = ("chainrule", "torch", "numpy")
+
+
+def factory(key, impl):
+    return globals()[f"{key.lower()}_{impl}"]
