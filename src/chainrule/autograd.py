@@ -172,6 +172,8 @@ def _wrap(array):  # replaced by tensor.py with its fast Tensor constructor
 def _accumulate(tensor, g, may_steal=True):
     """Add gradient array ``g`` into ``tensor.grad`` (a leaf, or a node that retains grad)."""
     dtype = tensor.data.dtype
+    if g.__class__ is not np.ndarray:  # a NumPy scalar from a 0-d reduction: immutable
+        g = np.asarray(g)
     if g.dtype != dtype:
         g = g.astype(dtype)
     if g.shape != tensor.data.shape:

@@ -337,8 +337,13 @@ def _raw(x):
 _new = object.__new__
 
 
+_ndarray = np.ndarray
+
+
 def _wrap(array):
     """A leaf tensor around ``array`` without any checks (for internal, trusted arrays)."""
+    if array.__class__ is not _ndarray:  # NumPy returns scalars for 0-d results
+        array = np.asarray(array)
     t = _new(Tensor)
     t.data = array
     t.grad = None

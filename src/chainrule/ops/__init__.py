@@ -68,6 +68,7 @@ def install_tensor_methods(cls):
                logsumexp, leaky_relu, gelu, elu, softplus, step, broadcast_to, matmul, pow):
         setattr(cls, fn.__name__, fn)
     cls.view = reshape
+    cls.mm = matmul
     cls.clamp = clip
 
 

@@ -18,10 +18,13 @@ _new = object.__new__
 
 
 _leaf = _wrap
+_ndarray = np.ndarray
 _next_seq = count(1).__next__  # creation order of recorded nodes: a topological order
 
 
 def _record(data, op, parents, backward, saved):
+    if data.__class__ is not _ndarray:  # NumPy returns scalars for 0-d results
+        data = np.asarray(data)
     t = _new(Tensor)
     t.data = data
     t.grad = None
