@@ -1,0 +1,44 @@
+"""The lecture notes' examples, runnable: ``chainrule demo NAME`` or ``chainrule.demos.run(NAME)``.
+
+Each demo is a module with ``main(out_dir=None) -> dict``: it prints its walk-through and
+returns the numbers it showed, so the tests can check them. Pictures go to ``out_dir``
+(a temporary folder when None is given and a picture is needed).
+
+>>> from chainrule import demos
+>>> sorted(demos.DEMOS)[:3]
+['autograd', 'circle', 'classic']
+"""
+
+from importlib import import_module
+
+DEMOS = {
+    "logic": "AND, OR, NAND as single sigmoid neurons with the notes' weights",
+    "xor": "XOR by hand from AND/OR/NAND, learned by a hidden layer, impossible for a perceptron",
+    "autograd": "a=4, b=3, c=a+b, d=a*c: explain() shows dd/da = 7 + 4 = 11, plus a graph drawing",
+    "circle": "learn the centre and radius of a circular decision boundary with autograd",
+    "tutorial": "the notes' PyTorch two-layer example, written with chainrule tensors",
+    "jacobian": "y = W x and its Jacobian, which equals W",
+    "classic": "layer-by-layer delta-rule backprop beside autograd: the same gradients",
+}
+
+
+def run(name, out_dir=None):
+    """Run demo ``name``; returns the dict of results it printed.
+
+    >>> run("jacobian")["equal"]  # doctest: +ELLIPSIS
+    y = W x ...
+    True
+    """
+    if name not in DEMOS:
+        raise KeyError(f"unknown demo {name!r}; choose from: {', '.join(DEMOS)}")
+    module = import_module(f"chainrule.demos.{name}_demo")
+    return module.main(out_dir=out_dir)
+
+
+def output_dir(out_dir, name):
+    """The folder a demo writes its pictures to (created), ``out_dir`` or ``./demo-<name>``."""
+    from pathlib import Path
+
+    path = Path(out_dir) if out_dir is not None else Path.cwd() / f"demo-{name}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
