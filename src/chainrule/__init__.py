@@ -103,6 +103,8 @@ _LAZY_ATTRS = {
     "load": ("chainrule.io", "load"),
     "load_model": ("chainrule.io", "load_model"),
     "save_model": ("chainrule.io", "save_model"),
+    "save_checkpoint": ("chainrule.io", "save_checkpoint"),
+    "load_checkpoint": ("chainrule.io", "load_checkpoint"),
     "explain": ("chainrule.teach", "explain"),
 }
 
