@@ -50,7 +50,6 @@ def manual_seed(seed):
     True
     """
     _rng["generator"] = np.random.default_rng(seed)
-    return _rng["generator"]
 
 
 def get_rng():

@@ -1,0 +1,171 @@
+"""Batch normalisation for ``(N, C)`` and ``(N, C, L)`` inputs, composed from primitives.
+
+Per channel ``c``, over the batch (and length) axes::
+
+    y = (x − μ_c) / √(σ²_c + eps) · γ_c + β_c
+
+Training uses the batch mean ``μ`` and the biased batch variance ``σ²``, and updates the
+running estimates ``running = (1 − m)·running + m·batch`` with the *unbiased* variance
+(``m = momentum``, or ``1 / num_batches_tracked`` when ``momentum=None``: a cumulative
+average). Evaluation normalises with the running estimates. These are PyTorch's semantics.
+
+>>> import chainrule as cr
+>>> bn = cr.nn.BatchNorm1d(2)
+>>> y = bn(cr.tensor([[1.0, 10.0], [3.0, 30.0]]))
+>>> [round(v, 3) for v in y.data[:, 0].tolist()], [round(v, 4) for v in bn.running_mean.tolist()]
+([-1.0, 1.0], [0.2, 2.0])
+"""
+
+import numpy as np
+
+from chainrule.nn.module import Module, _dtype_config, _resolve_dtype
+from chainrule.nn.parameter import Parameter
+from chainrule.ops.base import as_tensor
+from chainrule.tensor import Tensor
+
+
+def _array_of(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Functional batch normalisation over axis 0 (and 2 for 3-D inputs), with channels on
+    axis 1 (PyTorch's ``F.batch_norm`` signature). In training the running statistics (Tensors
+    or ndarrays, or None) are updated in place with factor ``momentum``.
+
+    >>> import chainrule as cr
+    >>> y = batch_norm(cr.tensor([[0.0], [2.0]]), None, None, training=True)
+    >>> [round(v, 4) for v in y.data.ravel().tolist()]
+    [-1.0, 1.0]
+    """
+    x = as_tensor(input)
+    shape = x.data.shape
+    if x.data.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expected a 2-D (N, C) or 3-D (N, C, L) input, got {shape}")
+    channels = shape[1]
+    axes = (0,) if x.data.ndim == 2 else (0, 2)
+    bshape = (1, channels) if x.data.ndim == 2 else (1, channels, 1)  # broadcasts over N (and L)
+    if training:
+        count = x.data.size // channels if channels else 0
+        if count <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {shape}"
+            )
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)
+        _update_running(running_mean, mean.data, momentum, channels, "running_mean")
+        unbiased = var.data * (count / (count - 1))
+        _update_running(running_var, unbiased, momentum, channels, "running_var")
+        inv_std = (var + eps) ** -0.5
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed in eval mode")
+        mean = _array_of(running_mean).reshape(bshape)
+        inv_std = 1.0 / np.sqrt(_array_of(running_var).reshape(bshape) + eps)
+    # (C,) parameters broadcast against (N, C) as they are; (N, C, L) needs them as (C, 1).
+    if x.data.ndim == 3:
+        weight = None if weight is None else weight.reshape(bshape)
+        bias = None if bias is None else bias.reshape(bshape)
+    scale = inv_std if weight is None else weight * inv_std
+    out = (x - mean) * scale
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _update_running(running, batch_value, momentum, channels, what):
+    if running is None:
+        return
+    array = _array_of(running)
+    if array.shape != (channels,):
+        raise ValueError(f"batch_norm: {what} has shape {array.shape}, expected ({channels},)")
+    new = momentum * batch_value.reshape(channels) + (1 - momentum) * array
+    np.copyto(array, new, casting="unsafe")
+
+
+class BatchNorm1d(Module):
+    """Normalise each of ``num_features`` channels of an ``(N, C)`` or ``(N, C, L)`` input.
+
+    Learnable ``weight`` (γ, ones) and ``bias`` (β, zeros) when ``affine``; buffers
+    ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` when
+    ``track_running_stats`` (otherwise batch statistics are used in eval mode too).
+
+    >>> import chainrule as cr
+    >>> [name for name, _ in cr.nn.BatchNorm1d(3).named_buffers()]
+    ['running_mean', 'running_var', 'num_batches_tracked']
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, dtype=None):
+        super().__init__()
+        if num_features <= 0:
+            raise ValueError(f"BatchNorm1d: num_features must be positive, got {num_features}")
+        dtype = _resolve_dtype(dtype, "BatchNorm1d")
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
+            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(np.ones(self.num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(np.zeros((), dtype=np.int64)))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def reset_running_stats(self):
+        """Zero the running mean and batch count, set the running variance to one."""
+        if self.track_running_stats:
+            self.running_mean.data.fill(0)
+            self.running_var.data.fill(1)
+            self.num_batches_tracked.data.fill(0)
+
+    def reset_parameters(self):
+        """Reset the running statistics, γ to ones and β to zeros."""
+        self.reset_running_stats()
+        if self.affine:
+            self.weight.data.fill(1)
+            self.bias.data.fill(0)
+
+    def forward(self, x):
+        shape = getattr(x, "shape", None)
+        if shape is None or len(shape) not in (2, 3) or shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm1d: expected an input of shape (N, {self.num_features}) or "
+                f"(N, {self.num_features}, L), got {shape}"
+            )
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.data)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        keep_stats = not self.training or self.track_running_stats
+        return batch_norm(
+            x,
+            self.running_mean if keep_stats else None,
+            self.running_var if keep_stats else None,
+            self.weight, self.bias, use_batch_stats, factor, self.eps,
+        )
+
+    def get_config(self):
+        config = {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
+                  "affine": self.affine, "track_running_stats": self.track_running_stats}
+        if self.affine:
+            config.update(_dtype_config(self.weight.data))
+        elif self.track_running_stats:
+            config.update(_dtype_config(self.running_mean.data))
+        return config
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
