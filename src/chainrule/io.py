@@ -28,12 +28,11 @@ behind; it is never read and can be deleted.)
 import errno
 import json
 import os
-import secrets
 import zlib
-from pathlib import Path
 
 import numpy as np
 
+from chainrule._atomic import atomic_write
 from chainrule.backend import get_rng_state, set_rng_state
 from chainrule.tensor import Tensor
 
@@ -202,44 +201,8 @@ def _write_all(file, data):
 
 
 def _atomic_write(path, data, where):
-    path = Path(os.path.realpath(os.fspath(path)))  # write through a symlink, not over it
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(errno.ENOENT, f"{where}: no such folder", str(folder))
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, f"{where}: the target is a folder", str(path))
-    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            _write_all(file, data)
-            file.flush()
-            os.fsync(file.fileno())
-        if path.exists():  # keep the permissions the previous file had
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        # Interrupted or failed: drop the partial temp file, the previous target stays intact.
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder):
-    """Make the rename itself durable (POSIX); silently skipped where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    # The lambda looks _write_all up at call time, so tests can hook into the middle of a write.
+    atomic_write(path, lambda file: _write_all(file, data), where)
 
 
 # ---------------------------------------------------------------------------------- save / load

@@ -7,7 +7,7 @@ CC BY 4.0, converted from scikit-learn's BSD-3 redistribution).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ versicolor and virginica are not separable from each other. Values as in Fisher'
 scikit-learn). Licence CC BY 4.0."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name):
     # Cached: the files are tiny but the tests and examples ask for them often.
     path = _DATA / f"{name}.npz"

@@ -154,7 +154,8 @@ def _load_idx_pair(fn, directory, kind, flatten, normalize, description, target_
         )
     X = images.reshape(len(images), -1) if flatten else images
     if normalize:
-        X = X.astype(np.float32) / np.float32(255)
+        X = X.astype(np.float32)
+        X /= np.float32(255)  # in place: one float copy of the images, not two
     return Bunch(
         X=X,
         y=labels.astype(np.int64),

@@ -94,6 +94,7 @@ class DataLoader:
     of batches per epoch. `state_dict` / `load_state_dict` save and restore the position (epoch
     and batch) so a resumed run continues with the same shuffles (given a ``seed``).
 
+    >>> from chainrule.data import TensorDataset
     >>> X = np.arange(10, dtype=np.float32).reshape(5, 2); y = np.arange(5)
     >>> loader = DataLoader(TensorDataset(X, y), batch_size=2, shuffle=True, seed=0)
     >>> len(loader), [yb.shape for xb, yb in loader]
@@ -176,6 +177,7 @@ class DataLoader:
         ``epoch``/``batch`` name the next batch to produce: after a finished epoch ``k`` it is
         ``(k + 1, 0)``; inside epoch ``k`` after ``b`` batches, ``(k, b)``.
 
+        >>> from chainrule.data import TensorDataset
         >>> loader = DataLoader(TensorDataset(np.arange(6)), batch_size=2, seed=1)
         >>> for _ in loader: pass
         >>> loader.state_dict()["epoch"]
@@ -193,6 +195,7 @@ class DataLoader:
     def load_state_dict(self, state: dict) -> None:
         """Resume from `state_dict`: the next ``for`` loop continues at the saved batch.
 
+        >>> from chainrule.data import TensorDataset
         >>> loader = DataLoader(TensorDataset(np.arange(6)), batch_size=2)
         >>> loader.load_state_dict({"epoch": 3, "batch": 0}); loader.epoch
         3

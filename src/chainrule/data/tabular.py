@@ -84,7 +84,7 @@ def load_csv(path, target=-1, delimiter: str = ",", header: bool = True,
     """
     path = Path(path)
     rows, lines = [], []
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: drop an Excel BOM
         reader = csv.reader(f, delimiter=delimiter)
         names = None
         for row in reader:

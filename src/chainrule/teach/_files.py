@@ -1,5 +1,5 @@
-"""Atomic file writes for the teaching tools: write a temporary file in the target folder,
-then ``os.replace`` it onto the target, so a crash never leaves a half-written image.
+"""File helpers for the teaching tools: atomic writes (shared with the rest of the library) and
+telling a file's format from its suffix.
 
 >>> import tempfile, pathlib
 >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
@@ -7,9 +7,9 @@ then ``os.replace`` it onto the target, so a crash never leaves a half-written i
 (True, b'hi')
 """
 
-import os
-import tempfile
 from pathlib import Path
+
+from chainrule._atomic import atomic_write as _atomic_write
 
 
 def atomic_write(path, write):
@@ -17,18 +17,8 @@ def atomic_write(path, write):
 
     The parent folder is created when missing. Returns ``path`` as a :class:`pathlib.Path`.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    _atomic_write(path, write, "write", make_parents=True)
+    return Path(path)
 
 
 def suffix_format(path, allowed, op):
