@@ -12,7 +12,13 @@ saving, plots, teaching tools) is loaded on first use, so ``import chainrule`` s
 
 from importlib import import_module as _import_module
 
-from chainrule.autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd import (
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from chainrule.backend import (
     bool_,
     float16,

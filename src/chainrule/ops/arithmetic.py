@@ -10,9 +10,9 @@ and ``astype``. Each forward is followed by its backward (vector-Jacobian produc
 import numpy as np
 
 from chainrule.ops.base import (
+    _leaf,
     as_tensor,
     binary,
-    _leaf,
     node,
     operands,
     shape_error,
@@ -177,7 +177,9 @@ def matmul(a, b):
     except ValueError:
         sa, sb = a.data.shape, b.data.shape
         if a.data.ndim == 0 or b.data.ndim == 0:
-            raise ValueError(f"matmul: operands must be at least 1-D, got shapes {sa} and {sb}") from None
+            raise ValueError(
+                f"matmul: operands must be at least 1-D, got shapes {sa} and {sb}"
+            ) from None
         raise ValueError(
             f"matmul: shapes {sa} and {sb} do not align "
             f"(inner dimensions {sa[-1]} and {sb[-2] if len(sb) > 1 else sb[0]} differ)"
@@ -230,7 +232,9 @@ def linear(x, weight, bias=None):
     try:
         out += bias.data
     except ValueError:
-        raise shape_error("linear", out.shape, bias.data.shape, detail="(output and bias) differ") from None
+        raise shape_error(
+            "linear", out.shape, bias.data.shape, detail="(output and bias) differ"
+        ) from None
     return node(out, (x, weight, bias), "linear", _linear_backward)
 
 
