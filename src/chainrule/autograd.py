@@ -13,6 +13,7 @@ vector-Jacobian product) and adds the result into each parent's running gradient
 """
 
 import contextlib
+import functools
 import sys
 
 import numpy as np
@@ -34,7 +35,40 @@ def is_grad_enabled():
     return GradMode.enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
+class _GradModeSwitch:
+    """Sets grad mode inside a ``with`` block or a decorated function; re-entrant (the previous
+    modes are a stack, so recursion and nesting restore correctly)."""
+
+    mode = True
+
+    def __init__(self):
+        self._previous = []
+
+    def __enter__(self):
+        self._previous.append(GradMode.enabled)
+        GradMode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        GradMode.enabled = self._previous.pop()
+        return False
+
+    def __call__(self, func):
+        mode = self.mode
+
+        @functools.wraps(func)
+        def switched(*args, **kwargs):
+            previous = GradMode.enabled
+            GradMode.enabled = mode
+            try:
+                return func(*args, **kwargs)
+            finally:
+                GradMode.enabled = previous
+
+        return switched
+
+
+class set_grad_enabled(_GradModeSwitch):
     """Turn graph recording on or off inside a ``with`` block or a decorated function.
 
     >>> import chainrule as cr
@@ -44,20 +78,13 @@ class set_grad_enabled(contextlib.ContextDecorator):
     """
 
     def __init__(self, mode):
+        super().__init__()
         self.mode = bool(mode)
 
-    def __enter__(self):
-        self.prev = GradMode.enabled
-        GradMode.enabled = self.mode
-        return self
 
-    def __exit__(self, *exc):
-        GradMode.enabled = self.prev
-        return False
-
-
-class no_grad(set_grad_enabled):
-    """Context manager and decorator that stops recording the graph (e.g. for weight updates).
+class no_grad(_GradModeSwitch):
+    """Context manager and decorator (``@cr.no_grad()`` or bare ``@cr.no_grad``) that stops
+    recording the graph, e.g. for weight updates.
 
     >>> import chainrule as cr
     >>> w = cr.tensor([1.0], requires_grad=True)
@@ -66,19 +93,18 @@ class no_grad(set_grad_enabled):
     False
     """
 
-    def __init__(self, orig_func=None):
-        super().__init__(False)
-        if callable(orig_func):  # used as a bare decorator: @no_grad
-            self._func = orig_func
+    mode = False
 
-    def __call__(self, func=None, *args, **kwargs):
-        if hasattr(self, "_func"):
-            with no_grad():
-                return self._func(func, *args, **kwargs) if func is not None else self._func()
-        return super().__call__(func)
+    def __new__(cls, func=None):
+        if callable(func):  # bare decorator: @no_grad
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func=None):
+        super().__init__()
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradModeSwitch):
     """Re-enable recording inside a ``no_grad`` region.
 
     >>> import chainrule as cr
@@ -87,8 +113,7 @@ class enable_grad(set_grad_enabled):
     True
     """
 
-    def __init__(self):
-        super().__init__(True)
+    mode = True
 
 
 class detect_anomaly(contextlib.ContextDecorator):
@@ -102,13 +127,16 @@ class detect_anomaly(contextlib.ContextDecorator):
     FloatingPointError: backward of 'sqrt' produced a non-finite gradient for input 0 ...
     """
 
+    def __init__(self):
+        self._previous = []
+
     def __enter__(self):
-        self.prev = GradMode.anomaly
+        self._previous.append(GradMode.anomaly)
         GradMode.anomaly = True
         return self
 
     def __exit__(self, *exc):
-        GradMode.anomaly = self.prev
+        GradMode.anomaly = self._previous.pop()
         return False
 
 

@@ -26,6 +26,8 @@ def _as_array(data, dtype=None):
         data = data.data
     if isinstance(data, np.ndarray):
         array = data
+    elif isinstance(data, np.generic):  # NumPy scalars keep their dtype, like arrays
+        array = np.asarray(data)
     else:
         array = np.asarray(data)
         # Python floats and lists of floats become the default float dtype (float32).

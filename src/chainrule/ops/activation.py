@@ -175,13 +175,15 @@ def _step_backward(g, node):
 
 
 def _one_axis(axis, dim, ndim, op):
+    # axis defaults to None (meaning the last axis) so that dim= alone is not a conflict.
     axis = pick_axis(axis, dim, -1)
     (axis,) = normalize_axis(axis, ndim, op)
     return axis
 
 
-def softmax(a, axis=-1, dim=None):
-    """``e^a / Σ e^a`` along ``axis`` (max-shifted, so it never overflows).
+def softmax(a, axis=None, dim=None):
+    """``e^a / Σ e^a`` along ``axis`` (the last by default; ``dim=`` works too), max-shifted
+    so it never overflows.
 
     Backward: dL/da = s ⊙ (g − Σ(g ⊙ s)).
 
@@ -204,8 +206,9 @@ def _softmax_backward(g, node):
     return (gs - s * gs.sum(axis=axis, keepdims=True),)
 
 
-def log_softmax(a, axis=-1, dim=None):
-    """``a − logsumexp(a)`` along ``axis``; backward: dL/da = g − softmax(a)·Σg.
+def log_softmax(a, axis=None, dim=None):
+    """``a − logsumexp(a)`` along ``axis`` (the last by default); backward:
+    dL/da = g − softmax(a)·Σg.
 
     >>> import chainrule as cr
     >>> round(cr.log_softmax(cr.tensor([0.0, 0.0])).tolist()[0], 6)

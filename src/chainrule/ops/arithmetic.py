@@ -138,6 +138,8 @@ def _pow_scalar_backward(g, node):
         return (g * (2 * x),)
     if p == 1:
         return (g,)
+    if p == 0:  # x**0 is constant: 0, not 0·x^-1 (nan at x = 0)
+        return (np.zeros_like(g * x),)
     return (g * (p * np.power(x, p - 1)),)
 
 
@@ -180,9 +182,15 @@ def matmul(a, b):
             raise ValueError(
                 f"matmul: operands must be at least 1-D, got shapes {sa} and {sb}"
             ) from None
+        inner_b = sb[-2] if len(sb) > 1 else sb[0]
+        if sa[-1] == inner_b:
+            raise ValueError(
+                f"matmul: shapes {sa} and {sb} have batch dimensions {sa[:-2]} and {sb[:-2]} "
+                "that cannot be broadcast together"
+            ) from None
         raise ValueError(
             f"matmul: shapes {sa} and {sb} do not align "
-            f"(inner dimensions {sa[-1]} and {sb[-2] if len(sb) > 1 else sb[0]} differ)"
+            f"(inner dimensions {sa[-1]} and {inner_b} differ)"
         ) from None
     return binary(out, a, b, "matmul", _matmul_backward)
 
@@ -196,10 +204,10 @@ def _matmul_backward(g, node):
     x2 = x[None, :] if x.ndim == 1 else x
     y2 = y[:, None] if y.ndim == 1 else y
     g2 = g
+    if y.ndim == 1:  # restore the column axis first: for vector @ vector g is 0-d
+        g2 = np.expand_dims(g2, -1)
     if x.ndim == 1:
         g2 = np.expand_dims(g2, -2)
-    if y.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
     ga = gb = None
     if a.requires_grad:
         ga = unbroadcast(g2 @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
@@ -249,7 +257,9 @@ def _linear_backward(g, node):
         g = g.reshape(-1, g.shape[-1]) if g.ndim > 1 else g[None, :]
     if w.requires_grad:
         gw = g.T @ xd
-    if len(node.parents) == 3 and node.parents[2].requires_grad:
+    if len(node.parents) == 2:
+        return gx, gw
+    if node.parents[2].requires_grad:
         gb = g.sum(axis=0)
     return gx, gw, gb
 

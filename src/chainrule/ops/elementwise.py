@@ -158,10 +158,18 @@ def clip(a, min=None, max=None):
     a = as_tensor(a)
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
+    if any(isinstance(b, Tensor) and b.requires_grad for b in (min, max)):
+        # Bounds that need a gradient: the bound gets it wherever it is the value chosen.
+        out = a if min is None else where(a.data < _raw(min), min, a)
+        return out if max is None else where(out.data > _raw(max), max, out)
     lo = min.data if isinstance(min, Tensor) else min
     hi = max.data if isinstance(max, Tensor) else max
     out = np.clip(a.data, lo, hi).astype(a.data.dtype, copy=False)
     return unary(out, a, "clip", _clip_backward, (lo, hi))
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
 
 
 def _clip_backward(g, node):

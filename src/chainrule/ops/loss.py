@@ -30,7 +30,9 @@ def _reduce(values, reduction, denom=None):
     total = values.sum()
     if reduction == "sum":
         return np.asarray(total)
-    return np.asarray(total / (values.size if denom is None else denom), dtype=values.dtype)
+    n = values.size if denom is None else denom
+    # Nothing to average (e.g. every target ignored): NaN as in PyTorch, without a warning.
+    return np.asarray(total / n if n else np.nan, dtype=values.dtype)
 
 
 def _upstream(g, reduction, shape, denom=None):
@@ -38,7 +40,7 @@ def _upstream(g, reduction, shape, denom=None):
     if reduction == "none" or reduction == "sum":
         return g
     n = _numel(shape) if denom is None else denom
-    return g / n
+    return g / n if n else g * 0  # nothing averaged: zero gradient, as in PyTorch
 
 
 def _numel(shape):
@@ -140,6 +142,13 @@ def _bce_logits_backward(g, node):
     return gx, gy
 
 
+def _clamped_logs(p):
+    """``log p`` and ``log(1 − p)`` clamped at −100 as PyTorch does, in p's dtype (log 0 is
+    −inf before the clamp, hence the silenced divide warning)."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(p), -100), np.maximum(np.log(1 - p), -100)
+
+
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """Binary cross-entropy on probabilities ``−[y·log p + (1−y)·log(1−p)]`` (logs clamped at
     −100 as in PyTorch, so p = 0 or 1 gives a finite loss). Prefer the ``_with_logits`` form.
@@ -159,9 +168,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
             f"{op}: input values must be probabilities in [0, 1], got range "
             f"[{p.min():.4g}, {p.max():.4g}]; use binary_cross_entropy_with_logits for logits"
         )
-    tiny = np.exp(np.float64(-100))
-    log_p = np.maximum(np.log(np.maximum(p, tiny)), -100)
-    log_1mp = np.maximum(np.log(np.maximum(1 - p, tiny)), -100)
+    log_p, log_1mp = _clamped_logs(p)
     values = -(y * log_p + (1 - y) * log_1mp)
     w = None
     if weight is not None:
@@ -182,8 +189,8 @@ def _bce_backward(g, node):
     if input.requires_grad:
         gp = up * (p - y) / np.maximum((1 - p) * p, 1e-12)
     if target.requires_grad:
-        tiny = np.exp(np.float64(-100))
-        gy = up * (np.log(np.maximum(1 - p, tiny)) - np.log(np.maximum(p, tiny)))
+        log_p, log_1mp = _clamped_logs(p)
+        gy = up * (log_1mp - log_p)
     return gp, gy
 
 
@@ -224,7 +231,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     x2 = xr.reshape(-1, n_classes)
     logp = _logsoftmax_rows(x2)
     t = target.data
-    w = None if weight is None else (weight.data if isinstance(weight, Tensor) else np.asarray(weight))
+    w = weight.data if isinstance(weight, Tensor) else weight
+    w = None if w is None else np.asarray(w)
     if w is not None and w.shape != (n_classes,):
         raise ValueError(f"{op}: weight must have shape ({n_classes},), got {w.shape}")
 
@@ -266,15 +274,20 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         values = -(coeffs * logp).sum(axis=1)
         denom = values.size
         safe_t = rows = None
+        # d loss_row / d target_c = −(1 − ε) · w_c · log p_c: soft targets get a gradient too.
+        target_scale = (1 - label_smoothing) * (1 if w is None else w[None, :])
 
     values = values.reshape(rows_shape) if not unbatched else values.reshape(())
     out = _reduce(values, reduction, denom).astype(x.dtype, copy=False)
-    saved = (logp, coeffs, rows, safe_t, reduction, denom, xr.shape, unbatched)
-    return node(out, (input,), op, _cross_entropy_backward, saved)
+    if t.dtype.kind in "iu":
+        saved = (logp, coeffs, rows, safe_t, reduction, denom, xr.shape, unbatched, None)
+        return node(out, (input,), op, _cross_entropy_backward, saved)
+    saved = (logp, coeffs, rows, safe_t, reduction, denom, xr.shape, unbatched, target_scale)
+    return node(out, (input, target), op, _cross_entropy_backward, saved)
 
 
 def _cross_entropy_backward(g, node):
-    logp, coeffs, rows, safe_t, reduction, denom, xr_shape, unbatched = node._saved
+    logp, coeffs, rows, safe_t, reduction, denom, xr_shape, unbatched, target_scale = node._saved
     probs = np.exp(logp)
     if coeffs is None:  # plain index targets: softmax − onehot, masked to valid rows
         n = probs.shape[0]
@@ -287,6 +300,15 @@ def _cross_entropy_backward(g, node):
         up = _upstream(g, reduction, (n,) if not unbatched else (), denom)
         grad = (coeffs.sum(axis=1, keepdims=True) * probs - coeffs)
         grad *= up.reshape(-1, 1) if up.ndim else up
-    grad = grad.reshape(xr_shape)
-    grad = grad[0] if unbatched else np.moveaxis(grad, -1, 1)
-    return (grad,)
+    grad = _input_layout(grad, xr_shape, unbatched)
+    if target_scale is None or not node.parents[1].requires_grad:
+        return grad, None
+    gt = -target_scale * logp
+    gt *= up.reshape(-1, 1) if up.ndim else up
+    return grad, _input_layout(gt, xr_shape, unbatched)
+
+
+def _input_layout(rows, xr_shape, unbatched):
+    """(rows, C) back to the input's layout (classes on axis 1, or a single row)."""
+    rows = rows.reshape(xr_shape)
+    return rows[0] if unbatched else np.moveaxis(rows, -1, 1)

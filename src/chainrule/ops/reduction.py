@@ -9,6 +9,7 @@
 
 import numpy as np
 
+from chainrule.backend import get_default_dtype
 from chainrule.ops.base import as_tensor, normalize_axis, pick_axis, pick_keepdims, unary
 
 
@@ -84,7 +85,8 @@ def _extreme_backward(g, node):
     axes, keepdims = node._saved
     x = node.parents[0].data
     picked = x == _expand(node.data, x.shape, axes, keepdims)
-    count = picked.sum(axis=axes, keepdims=True)
+    # Counts in g's dtype: dividing by an int64 array would promote float32 to float64.
+    count = picked.sum(axis=axes, keepdims=True, dtype=g.dtype)
     return (_expand(g, x.shape, axes, keepdims) * picked / count,)
 
 
@@ -124,7 +126,8 @@ def var(a, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
         raise ValueError(f"var: {n} elements are too few for ddof={ddof}")
     centered = a.data - a.data.mean(axis=axes, keepdims=True)
     out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / (n - ddof))
-    return unary(out.astype(a.data.dtype, copy=False), a, "var", _var_backward,
+    dtype = a.data.dtype if a.data.dtype.kind in "fc" else get_default_dtype()
+    return unary(out.astype(dtype, copy=False), a, "var", _var_backward,
                  (axes, keepdims, centered, n - ddof))
 
 
@@ -144,7 +147,8 @@ def logsumexp(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
     x = a.data
     m = x.max(axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # an all −inf slice gives −inf, as in PyTorch
+        out = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
     if not keepdims:
         out = out.reshape(np.sum(x, axis=axes).shape) if axes is not None else out.reshape(())
     return unary(np.asarray(out), a, "logsumexp", _logsumexp_backward, (axes, keepdims))

@@ -42,8 +42,9 @@ def _reshape_backward(g, node):
 
 
 def transpose(a, *axes):
-    """Permute axes (NumPy): no axes reverses them; a full permutation reorders them. Two axes
-    on a tensor with more than two dims swap those two (PyTorch's ``transpose(dim0, dim1)``).
+    """Permute axes: no axes reverses them (NumPy's ``.T``); exactly two axes swap those two
+    (PyTorch's ``transpose(dim0, dim1)``, so ``x.transpose(0, 1)`` swaps a matrix's axes); more
+    axes are a full permutation (NumPy's ``transpose(axes)``).
 
     >>> import chainrule as cr
     >>> cr.ones(2, 3, 4).transpose(0, 2).shape
@@ -54,7 +55,7 @@ def transpose(a, *axes):
     ndim = a.data.ndim
     if not axes:
         perm = tuple(range(ndim))[::-1]
-    elif len(axes) == 2 and ndim != 2:
+    elif len(axes) == 2 and ndim >= 2:
         i, j = normalize_axis(axes, ndim, "transpose")
         perm = list(range(ndim))
         perm[i], perm[j] = perm[j], perm[i]
@@ -143,7 +144,9 @@ def unsqueeze(a, axis=None, *, dim=None):
     try:
         new = np.expand_dims(a.data, axis).shape
     except np.exceptions.AxisError:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for shape {a.data.shape}") from None
+        raise ValueError(
+            f"unsqueeze: axis {axis} is out of range for shape {a.data.shape}"
+        ) from None
     return reshape(a, new)
 
 
@@ -214,7 +217,7 @@ def _getitem_backward(g, node):
     return (grad,)
 
 
-def concat(tensors, axis=0, *, dim=None):
+def concat(tensors, axis=None, *, dim=None):
     """Join tensors along an existing axis (the lectures' ⊕ of feature vectors).
 
     >>> import chainrule as cr
@@ -224,7 +227,7 @@ def concat(tensors, axis=0, *, dim=None):
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat: needs at least one tensor")
-    axis = pick_axis(axis, dim, 0)
+    axis = pick_axis(axis, dim, 0)  # axis=None default: dim= alone must not conflict
     (axis,) = normalize_axis(axis, tensors[0].data.ndim, "concat")
     try:
         out = np.concatenate([t.data for t in tensors], axis=axis)
@@ -240,7 +243,7 @@ def _concat_backward(g, node):
     return tuple(np.split(g, splits, axis=axis))
 
 
-def stack(tensors, axis=0, *, dim=None):
+def stack(tensors, axis=None, *, dim=None):
     """Join tensors of the same shape along a new axis.
 
     >>> import chainrule as cr
@@ -250,7 +253,7 @@ def stack(tensors, axis=0, *, dim=None):
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
-    axis = pick_axis(axis, dim, 0)
+    axis = pick_axis(axis, dim, 0)  # axis=None default: dim= alone must not conflict
     try:
         out = np.stack([t.data for t in tensors], axis=axis)
     except ValueError:
