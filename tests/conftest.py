@@ -7,12 +7,27 @@ gradients of its parents' shapes and dtypes, backward does not modify the upstre
 the inputs, and (in float64) ``cr.gradcheck`` agrees with autograd.
 """
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 import chainrule as cr
 from chainrule.autograd import topological_order
+
+
+def pytest_configure(config):
+    # In CI the PyTorch oracle is part of the test suite: its absence is an error, not a skip.
+    if os.environ.get("CI", "").lower() == "true":
+        try:
+            import torch  # noqa: F401
+        except ImportError as err:
+            raise pytest.UsageError(
+                "CI=true but the PyTorch oracle is missing: pip install -e '.[test]' "
+                "(it pins torch==2.13.0, the CPU build)"
+            ) from err
+
 
 # Deterministic and bounded: the same examples on every run, fast enough for CI, and nothing
 # written to disk (no example database, no "explain" phase patches).
