@@ -59,3 +59,31 @@ def test_linear_without_bias_returns_one_gradient_per_input():
     w = cr.tensor(np.ones((4, 3)), requires_grad=True)
     out = cr.ops.linear(x, w)
     assert len(out._backward(np.ones((2, 4)), out)) == 2
+
+
+def test_a_fresh_gradient_becomes_the_leaf_grad_without_a_copy():
+    import weakref
+
+    x = cr.tensor(np.ones((4, 3)))
+    w = cr.tensor(np.ones((3, 2)), requires_grad=True)
+    out = x @ w
+    seen = []
+    backward = out._backward
+
+    def spy(g, node):
+        grads = backward(g, node)
+        seen.append(weakref.ref(grads[1]))
+        return grads
+
+    out._backward = spy
+    out.sum().backward()
+    assert w.grad.data is seen[0]()  # stolen: the matmul result was not copied
+
+
+def test_a_shared_gradient_is_copied_before_it_becomes_a_grad():
+    a = cr.tensor(np.ones(3), requires_grad=True)
+    b = cr.tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    a.grad.data += 1
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(3))

@@ -184,15 +184,6 @@ def _by_seq(node):
     return node._seq
 
 
-def _owned(array):
-    """True when nobody else holds ``array``, so a leaf may keep it as its .grad without a copy.
-
-    The caller holds one reference, getrefcount's argument another; anything more means the
-    array is shared (e.g. add passes one gradient to both inputs) and must be copied.
-    """
-    return sys.getrefcount(array) <= 3 and array.base is None and array.flags.writeable
-
-
 def _wrap(array):  # replaced by tensor.py with its fast Tensor constructor
     raise RuntimeError("chainrule.tensor was not imported")
 
@@ -208,7 +199,11 @@ def _accumulate(tensor, g, may_steal=True):
         g = np.broadcast_to(g, tensor.data.shape)
     current = tensor.grad
     if current is None:
-        if not (may_steal and _owned(g)):
+        # Keep ``g`` itself as the new .grad when nobody else holds it: the references are
+        # the engine's local, this parameter and getrefcount's argument. Anything more means
+        # it is shared (e.g. add hands one gradient to both inputs) and must be copied.
+        if not (may_steal and sys.getrefcount(g) <= 3 and g.base is None
+                and g.flags.writeable):
             g = g.copy()
         tensor.grad = _wrap(g)
     elif current.data.flags.writeable:
