@@ -136,6 +136,19 @@ def rng():
     return np.random.default_rng(1234)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    """The suite's matrices are tiny: on a shared 2-core machine extra BLAS threads only fight
+    over the cores (a digits fit ran 25x slower). Benchmarks keep the default threads."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(1):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _grad_mode_restored():
     """A test that leaves grad mode off would silently change every test after it."""

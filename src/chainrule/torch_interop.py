@@ -1,0 +1,246 @@
+"""Weight exchange with PyTorch (``cr.torch_interop``): state dicts both ways, and the
+equivalent ``torch.nn`` module of a chainrule model (and back).
+
+chainrule names parameters and buffers as PyTorch does (``0.weight``, ``2.running_mean``)
+and stores Linear weights as ``(out_features, in_features)``, so a state dict converts key for
+key, array for tensor. PyTorch is imported only when a helper that needs it is called.
+
+>>> import numpy as np, chainrule as cr, torch
+>>> net = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.ReLU(), cr.nn.Linear(4, 2)).double()
+>>> twin = to_torch_module(net)
+>>> x = np.random.default_rng(0).normal(size=(5, 3))
+>>> bool(np.allclose(twin(torch.from_numpy(x)).detach().numpy(), net(cr.tensor(x)).data))
+True
+>>> net.load_state_dict(from_torch_state_dict(twin.state_dict()))
+IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from chainrule import nn
+from chainrule.tensor import Tensor
+
+__all__ = ["from_torch_module", "from_torch_state_dict", "to_torch_module", "to_torch_state_dict"]
+
+
+def _import_torch():
+    try:
+        import torch
+    except ImportError as e:
+        raise ImportError(
+            "chainrule.torch_interop needs PyTorch: pip install torch (see pytorch.org)"
+        ) from e
+    return torch
+
+
+def to_torch_state_dict(state_dict, copy=True):
+    """A chainrule state dict (name -> ndarray or Tensor), or a Module, as a PyTorch state
+    dict (name -> ``torch.Tensor``), same names, dtypes and shapes. With ``copy=False`` the
+    tensors share memory with the arrays (``torch.from_numpy``).
+
+    >>> import chainrule as cr
+    >>> sd = to_torch_state_dict(cr.nn.Linear(3, 2))
+    >>> {k: tuple(v.shape) for k, v in sd.items()}
+    {'weight': (2, 3), 'bias': (2,)}
+    """
+    torch = _import_torch()
+    if isinstance(state_dict, nn.Module):
+        state_dict = state_dict.state_dict()
+    out = OrderedDict()
+    for name, value in state_dict.items():
+        array = value.data if isinstance(value, Tensor) else np.asarray(value)
+        array = np.array(array, copy=True) if copy else np.ascontiguousarray(array)
+        out[name] = torch.from_numpy(array)
+    return out
+
+
+def from_torch_state_dict(torch_state_dict):
+    """A PyTorch state dict (or ``torch.nn.Module``) as a chainrule state dict of NumPy
+    arrays (copies, same names and dtypes; bfloat16 becomes float32), ready for
+    ``model.load_state_dict``.
+
+    >>> import torch
+    >>> sd = from_torch_state_dict(torch.nn.Linear(3, 2).double())
+    >>> sd["weight"].shape, sd["weight"].dtype
+    ((2, 3), dtype('float64'))
+    """
+    if hasattr(torch_state_dict, "state_dict") and callable(torch_state_dict.state_dict):
+        torch_state_dict = torch_state_dict.state_dict()
+    out = OrderedDict()
+    for name, value in torch_state_dict.items():
+        if hasattr(value, "detach"):  # a torch.Tensor (torch is already imported by the caller)
+            value = value.detach().cpu()
+            if str(value.dtype) == "torch.bfloat16":  # NumPy has no bfloat16
+                value = value.float()
+            out[name] = value.numpy().copy()
+        else:
+            out[name] = np.array(value, copy=True)
+    return out
+
+
+# ---------------------------------------------------------------------- modules
+_EXTRA = {}
+
+
+def _torch_classes():
+    """PyTorch modules for the chainrule layers that torch.nn lacks (made on first use)."""
+    if not _EXTRA:
+        torch = _import_torch()
+
+        class TorchConcat(torch.nn.Module):
+            """Run every branch on the input and concatenate along ``axis`` (chainrule's
+            ``nn.Concat``); branches are children ``0, 1, ...`` as in chainrule."""
+
+            def __init__(self, *branches, axis=-1):
+                super().__init__()
+                for i, branch in enumerate(branches):
+                    self.add_module(str(i), branch)
+                self.axis = axis
+
+            def forward(self, x):
+                return torch.cat([branch(x) for branch in self.children()], dim=self.axis)
+
+        class TorchStep(torch.nn.Module):
+            """Heaviside step (1 where x >= 0, else 0), chainrule's ``nn.Step``."""
+
+            def forward(self, x):
+                return (x >= 0).to(x.dtype)
+
+        for cls in (TorchConcat, TorchStep):
+            cls.__module__, cls.__qualname__ = __name__, cls.__name__  # picklable by name
+            _EXTRA[cls.__name__] = cls
+    return _EXTRA
+
+
+def __getattr__(name):  # TorchConcat / TorchStep, made lazily so that torch loads on use
+    if name in ("TorchConcat", "TorchStep"):
+        return _torch_classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _torch_dtype(torch, array):
+    return {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64,
+            np.dtype(np.float16): torch.float16}[np.dtype(array.dtype)]
+
+
+def _to_torch_layer(torch, m, path):
+    tnn, t = torch.nn, type(m)
+    if isinstance(m, nn.Sequential) and t.forward is nn.Sequential.forward:
+        return tnn.Sequential(OrderedDict(
+            (name, _to_torch_layer(torch, child, f"{path}.{name}" if path else name))
+            for name, child in m.named_children()))
+    if isinstance(m, nn.Concat) and t.forward is nn.Concat.forward:
+        branches = [_to_torch_layer(torch, child, f"{path}.{name}" if path else name)
+                    for name, child in m.named_children()]
+        return _torch_classes()["TorchConcat"](*branches, axis=m.axis)
+    if t is nn.Linear:
+        return tnn.Linear(m.in_features, m.out_features, bias=m.bias is not None,
+                          dtype=_torch_dtype(torch, m.weight.data))
+    if t is nn.BatchNorm1d:
+        ref = m.weight if m.affine else m.running_mean
+        dtype = _torch_dtype(torch, ref.data) if ref is not None else None
+        return tnn.BatchNorm1d(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
+                               track_running_stats=m.track_running_stats, dtype=dtype)
+    simple = {
+        nn.ReLU: lambda: tnn.ReLU(),
+        nn.Sigmoid: lambda: tnn.Sigmoid(),
+        nn.Tanh: lambda: tnn.Tanh(),
+        nn.Identity: lambda: tnn.Identity(),
+        nn.LeakyReLU: lambda: tnn.LeakyReLU(m.negative_slope),
+        nn.ELU: lambda: tnn.ELU(m.alpha),
+        nn.GELU: lambda: tnn.GELU(approximate=m.approximate),
+        nn.Softplus: lambda: tnn.Softplus(beta=m.beta, threshold=m.threshold),
+        nn.Softmax: lambda: tnn.Softmax(dim=m.dim),
+        nn.LogSoftmax: lambda: tnn.LogSoftmax(dim=m.dim),
+        nn.Dropout: lambda: tnn.Dropout(m.p),
+        nn.Flatten: lambda: tnn.Flatten(m.start_dim, m.end_dim),
+        nn.Step: lambda: _torch_classes()["TorchStep"](),
+    }
+    if t in simple:
+        return simple[t]()
+    known = ", ".join(sorted(c.__name__ for c in (nn.Linear, nn.BatchNorm1d, *simple)))
+    raise TypeError(f"to_torch_module: no PyTorch equivalent for layer {t.__name__} at "
+                    f"'{path or t.__name__}' (supported: Sequential, Concat, {known})")
+
+
+def _copy_modes(source, target):
+    """Give every module of ``target`` the train/eval mode of its twin in ``source``."""
+    for (_, a), (_, b) in zip(source.named_modules(), target.named_modules()):
+        b.training = a.training
+
+
+def to_torch_module(model):
+    """The ``torch.nn`` module equivalent to a chainrule model built from Sequential, Concat,
+    Linear, BatchNorm1d, Dropout, Flatten, Identity and the activation layers, with the same
+    weights, dtype, child names and train/eval modes (so the state dict keys match).
+
+    >>> import chainrule as cr
+    >>> to_torch_module(cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.Tanh()))
+    Sequential(
+      (0): Linear(in_features=2, out_features=3, bias=True)
+      (1): Tanh()
+    )
+    """
+    torch = _import_torch()
+    twin = _to_torch_layer(torch, model, "")
+    twin.load_state_dict(to_torch_state_dict(model.state_dict()), strict=True)
+    _copy_modes(model, twin)
+    return twin
+
+
+def _from_torch_layer(torch, m, path):
+    tnn, t = torch.nn, type(m)
+    extra = _torch_classes()
+    if t is tnn.Sequential:
+        return nn.Sequential(OrderedDict(
+            (name, _from_torch_layer(torch, child, f"{path}.{name}" if path else name))
+            for name, child in m.named_children()))
+    if t is extra["TorchConcat"]:
+        return nn.Concat(*(_from_torch_layer(torch, c, f"{path}.{n}" if path else n)
+                           for n, c in m.named_children()), axis=m.axis)
+    if t is tnn.Linear:
+        return nn.Linear(m.in_features, m.out_features, bias=m.bias is not None,
+                         dtype=m.weight.detach().numpy().dtype)
+    if t is tnn.BatchNorm1d:
+        ref = m.weight if m.affine else m.running_mean
+        dtype = None if ref is None else ref.detach().numpy().dtype
+        return nn.BatchNorm1d(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
+                              track_running_stats=m.track_running_stats, dtype=dtype)
+    simple = {
+        tnn.ReLU: lambda: nn.ReLU(),
+        tnn.Sigmoid: lambda: nn.Sigmoid(),
+        tnn.Tanh: lambda: nn.Tanh(),
+        tnn.Identity: lambda: nn.Identity(),
+        tnn.LeakyReLU: lambda: nn.LeakyReLU(m.negative_slope),
+        tnn.ELU: lambda: nn.ELU(m.alpha),
+        tnn.GELU: lambda: nn.GELU(m.approximate),
+        tnn.Softplus: lambda: nn.Softplus(m.beta, m.threshold),
+        tnn.Softmax: lambda: nn.Softmax(-1 if m.dim is None else m.dim),
+        tnn.LogSoftmax: lambda: nn.LogSoftmax(-1 if m.dim is None else m.dim),
+        tnn.Dropout: lambda: nn.Dropout(m.p),
+        tnn.Flatten: lambda: nn.Flatten(m.start_dim, m.end_dim),
+        extra["TorchStep"]: lambda: nn.Step(),
+    }
+    if t in simple:
+        return simple[t]()
+    raise TypeError(f"from_torch_module: no chainrule equivalent for torch layer {t.__name__} "
+                    f"at '{path or t.__name__}'")
+
+
+def from_torch_module(torch_model):
+    """The chainrule model equivalent to a ``torch.nn`` model of the layers that
+    :func:`to_torch_module` produces (``torch.nn.Sequential``, ``Linear``, ``BatchNorm1d``,
+    the activations, ...), with the same weights, dtype and train/eval modes.
+
+    >>> import torch
+    >>> net = from_torch_module(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()))
+    >>> type(net).__name__, net[0].weight.shape
+    ('Sequential', (3, 2))
+    """
+    torch = _import_torch()
+    model = _from_torch_layer(torch, torch_model, "")
+    model.load_state_dict(from_torch_state_dict(torch_model.state_dict()), strict=True)
+    _copy_modes(torch_model, model)
+    return model
