@@ -41,7 +41,6 @@ use those layers with ``dtype='float32'``.
 
 import math
 import os
-import tempfile
 
 import numpy as np
 
@@ -351,15 +350,6 @@ def _version():
 
 
 def _write_atomic(path, payload):
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".onnx-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from chainrule._atomic import atomic_write
+
+    atomic_write(path, payload, "cr.onnx.export")

@@ -16,9 +16,8 @@ import csv
 import io
 import json
 import math
-import os
-import secrets
-from pathlib import Path
+
+from chainrule._atomic import atomic_write_text as _atomic_write_text
 
 
 def atomic_write_text(path, text: str) -> None:
@@ -29,22 +28,7 @@ def atomic_write_text(path, text: str) -> None:
     >>> open(p).read()
     'hi'
     """
-    path = Path(path)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    # os.open with 0o666 lets the umask decide the permissions, as for any new file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    _atomic_write_text(path, text, "write")
 
 
 def _clean(value):
