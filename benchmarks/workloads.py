@@ -139,52 +139,56 @@ def w1_torch(spec):
     return step
 
 
-def _tutorial_nn(lib):
+def _library(impl):
+    """The library module and an ndarray -> tensor converter (chainrule and torch share the API)."""
+    if impl == "chainrule":
+        import chainrule as lib
+
+        return lib, lib.tensor
+    import torch
+
+    return torch, lambda a: torch.from_numpy(np.array(a))
+
+
+def _training_step(model, loss_fn, optimizer, x, y):
+    """The canonical step, identical text for both libraries."""
+
+    def step():
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def _load(model, weights, convert):
+    """Load [(W, b), ...] into the Linear layers of a Sequential (every other module)."""
+    state = {}
+    for i, (W, b) in enumerate(weights):
+        state[f"{2 * i}.weight"] = convert(W)
+        state[f"{2 * i}.bias"] = convert(b)
+    model.load_state_dict(state)
+
+
+def _w1nn(impl):
     """The tutorial network as Sequential(Linear(1000,100), ReLU, Linear(100,10)), SGD(1e-4)."""
+    lib, convert = _library(impl)
     x, y, _, _ = tutorial_data()
-    (W1, b1), (W2, b2) = mlp_weights([1000, 100, 10])
     nn = lib.nn
     model = nn.Sequential(nn.Linear(1000, 100), nn.ReLU(), nn.Linear(100, 10))
-    return model, x, y, [W1, b1, W2, b2]
+    _load(model, mlp_weights([1000, 100, 10]), convert)
+    optimizer = lib.optim.SGD(model.parameters(), lr=1e-4)
+    return _training_step(model, nn.MSELoss(reduction="sum"), optimizer, convert(x), convert(y))
 
 
 def w1nn_chainrule(spec):
-    import chainrule as cr
-
-    model, x, y, weights = _tutorial_nn(cr)
-    model.load_state_dict(dict(zip(["0.weight", "0.bias", "2.weight", "2.bias"], weights)))
-    x, y = cr.tensor(x), cr.tensor(y)
-    loss_fn = cr.nn.MSELoss(reduction="sum")
-    opt = cr.optim.SGD(model.parameters(), lr=1e-4)
-
-    def step():
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return _w1nn("chainrule")
 
 
 def w1nn_torch(spec):
-    import torch
-
-    model, x, y, weights = _tutorial_nn(torch)
-    model.load_state_dict({k: torch.from_numpy(w.copy()) for k, w in
-                           zip(["0.weight", "0.bias", "2.weight", "2.bias"], weights)})
-    x, y = torch.from_numpy(x), torch.from_numpy(y)
-    loss_fn = torch.nn.MSELoss(reduction="sum")
-    opt = torch.optim.SGD(model.parameters(), lr=1e-4)
-
-    def step():
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return _w1nn("torch")
 
 
 def w1nn_numpy(spec):
@@ -235,53 +239,22 @@ def w3_numpy(spec):
     return step
 
 
-def _xor_model(lib):
+def _w3(impl):
+    lib, convert = _library(impl)
     nn = lib.nn
-    return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
-
-
-def _load(model, weights, convert):
-    keys = ["0.weight", "0.bias", "2.weight", "2.bias"]
-    flat = [a for layer in weights for a in layer]
-    model.load_state_dict({k: convert(a.copy()) for k, a in zip(keys, flat)})
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    _load(model, mlp_weights([2, 8, 1], seed=1), convert)
+    optimizer = lib.optim.SGD(model.parameters(), lr=0.5)
+    return _training_step(model, nn.BCEWithLogitsLoss(), optimizer, convert(XOR_X),
+                          convert(XOR_Y))
 
 
 def w3_chainrule(spec):
-    import chainrule as cr
-
-    model = _xor_model(cr)
-    _load(model, mlp_weights([2, 8, 1], seed=1), lambda a: a)
-    x, y = cr.tensor(XOR_X), cr.tensor(XOR_Y)
-    loss_fn = cr.nn.BCEWithLogitsLoss()
-    opt = cr.optim.SGD(model.parameters(), lr=0.5)
-
-    def step():
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return _w3("chainrule")
 
 
 def w3_torch(spec):
-    import torch
-
-    model = _xor_model(torch)
-    _load(model, mlp_weights([2, 8, 1], seed=1), torch.from_numpy)
-    x, y = torch.from_numpy(XOR_X), torch.from_numpy(XOR_Y)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    opt = torch.optim.SGD(model.parameters(), lr=0.5)
-
-    def step():
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return _w3("torch")
 
 
 def w3t_chainrule(spec):
@@ -387,7 +360,8 @@ def _mlp_numpy(sizes, batch, optimizer, lr, seed):
     return step
 
 
-def _mlp_lib(lib, sizes, batch, optimizer, lr, seed, to_tensor):
+def _mlp_lib(impl, sizes, batch, optimizer, lr, seed):
+    lib, convert = _library(impl)
     nn = lib.nn
     mods = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -395,25 +369,11 @@ def _mlp_lib(lib, sizes, batch, optimizer, lr, seed, to_tensor):
         if i < len(sizes) - 2:
             mods.append(nn.ReLU())
     model = nn.Sequential(*mods)
-    state = {}
-    for i, (W, b) in enumerate(mlp_weights(sizes, seed)):
-        state[f"{2 * i}.weight"] = to_tensor(W.copy())
-        state[f"{2 * i}.bias"] = to_tensor(b.copy())
-    model.load_state_dict(state)
+    _load(model, mlp_weights(sizes, seed), convert)
     x, y = classification_data(batch, sizes[0], sizes[-1], seed)
-    x, y = to_tensor(x), to_tensor(y)
-    loss_fn = nn.CrossEntropyLoss()
     opt = (lib.optim.SGD(model.parameters(), lr=lr) if optimizer == "sgd"
            else lib.optim.Adam(model.parameters(), lr=lr))
-
-    def step():
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return _training_step(model, nn.CrossEntropyLoss(), opt, convert(x), convert(y))
 
 
 W2_ARGS = ([784, 512, 256, 10], 128, "adam", 1e-3, 2)
@@ -425,15 +385,11 @@ def w2_numpy(spec):
 
 
 def w2_chainrule(spec):
-    import chainrule as cr
-
-    return _mlp_lib(cr, *W2_ARGS, cr.tensor)
+    return _mlp_lib("chainrule", *W2_ARGS)
 
 
 def w2_torch(spec):
-    import torch
-
-    return _mlp_lib(torch, *W2_ARGS, torch.from_numpy)
+    return _mlp_lib("torch", *W2_ARGS)
 
 
 def w4_numpy(spec):
@@ -441,15 +397,11 @@ def w4_numpy(spec):
 
 
 def w4_chainrule(spec):
-    import chainrule as cr
-
-    return _mlp_lib(cr, *W4_ARGS, cr.tensor)
+    return _mlp_lib("chainrule", *W4_ARGS)
 
 
 def w4_torch(spec):
-    import torch
-
-    return _mlp_lib(torch, *W4_ARGS, torch.from_numpy)
+    return _mlp_lib("torch", *W4_ARGS)
 
 
 IMPLS = ("chainrule", "torch", "numpy")
