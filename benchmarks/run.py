@@ -1,9 +1,10 @@
 """Benchmark harness: ``python benchmarks/run.py [--workloads W1,W3] [--repeats 5]``.
 
 Runs each workload three ways in this one process (chainrule, PyTorch eager when installed,
-and the hand-written NumPy floor), interleaving the implementations across repeats so that
-machine noise hits them alike, and prints steps/s (median of the repeats) and the ratios
-chainrule/PyTorch and chainrule/NumPy-floor. Also prints the BLAS configuration it ran with.
+and the hand-written NumPy floor). Each repeat trains all three from the same fresh weights;
+chainrule and the floor are interleaved in slices of the run so that a slow spell of the
+shared machine hits them alike. It prints steps/s (median of the repeats), the ratios
+chainrule/PyTorch and chainrule/NumPy-floor, and the BLAS configuration it ran with.
 """
 
 import argparse
@@ -20,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import workloads  # noqa: E402
 
-DEFAULT = "W1,W1nn,W3,W3t,W2,W4"
+DEFAULT = "W1,W1z,W1nn,W3,W3t,W2,W4"
+PAUSE = 0.5  # seconds between library groups, so spinning BLAS/OpenMP threads go idle
 
 
 def blas_info():
@@ -38,13 +40,27 @@ def blas_info():
     return "; ".join(parts) + f"; {env}"
 
 
-def time_run(step, steps):
-    step()  # warm-up: first-call costs (allocation, lazy imports) are not the steady state
-    start = time.perf_counter()
-    for _ in range(steps):
-        loss = step()
-    elapsed = time.perf_counter() - start
-    return steps / elapsed, float(loss)
+def time_interleaved(steps_by_impl, steps, chunks):
+    """Time ``steps`` calls of every implementation's step, interleaved in ``chunks`` slices
+    (A, B, C, A, B, C, ...), so a slow spell of the shared machine hits all of them alike.
+    Returns {impl: (steps per second, final loss)}."""
+    for step in steps_by_impl.values():
+        step()  # warm-up: first-call costs (allocation, lazy imports) are not the steady state
+    elapsed = dict.fromkeys(steps_by_impl, 0.0)
+    losses = {}
+    bounds = [round(steps * k / chunks) for k in range(chunks + 1)]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        for impl, step in steps_by_impl.items():
+            start = time.perf_counter()
+            for _ in range(hi - lo):
+                loss = step()
+            elapsed[impl] += time.perf_counter() - start
+            losses[impl] = loss
+    return {impl: (steps / elapsed[impl], _value(losses[impl])) for impl in steps_by_impl}
+
+
+def _value(loss):
+    return float(loss.detach().item() if hasattr(loss, "detach") else loss)
 
 
 def available_impls():
@@ -62,12 +78,19 @@ def bench(key, repeats, impls):
     spec = workloads.SPECS[key]
     rates = {impl: [] for impl in impls}
     losses = {}
+    chunks = max(1, min(10, spec.steps // 50))
+    # chainrule and the floor share NumPy's BLAS and are interleaved slice by slice. PyTorch
+    # runs on its own, after a pause: its OpenMP threads and OpenBLAS's threads both spin for
+    # a while after their last parallel call, and would slow whichever library runs next.
+    groups = [[i for i in impls if i != "torch"], [i for i in impls if i == "torch"]]
     for _ in range(repeats):
-        for impl in impls:
-            step = workloads.factory(key, impl)(spec)  # fresh weights every repeat
-            rate, loss = time_run(step, spec.steps)
-            rates[impl].append(rate)
-            losses[impl] = loss
+        for group in filter(None, groups):
+            time.sleep(PAUSE)
+            steps = {impl: workloads.factory(key, impl)(spec) for impl in group}  # fresh weights
+            for impl, (rate, loss) in time_interleaved(steps, spec.steps, chunks).items():
+                rates[impl].append(rate)
+                losses[impl] = loss
+            del steps
     result = {"workload": key, "title": spec.title, "steps": spec.steps}
     for impl in impls:
         result[impl] = statistics.median(rates[impl])

@@ -60,6 +60,8 @@ def classification_data(n, d, classes, seed=0):
 SPECS = {
     "W1": Spec("W1", "tutorial 64x1000-100-10, relu, SSE, GD (tensors)", 500,
                6 * 64 * (1000 * 100 + 100 * 10)),
+    "W1z": Spec("W1z", "tutorial as the notes write it: w.grad.zero_() each step", 500,
+                6 * 64 * (1000 * 100 + 100 * 10)),
     "W1nn": Spec("W1nn", "tutorial with cr.nn + cr.optim (float32)", 500,
                  6 * 64 * (1000 * 100 + 100 * 10)),
     "W2": Spec("W2", "mnist-mlp 784-512-256-10, Adam, batch 128", 200,
@@ -95,48 +97,50 @@ def w1_numpy(spec):
     return step
 
 
-def w1_chainrule(spec):
-    import chainrule as cr
-
-    x, y, w1, w2 = (cr.tensor(a) for a in tutorial_data())
-    w1.requires_grad_(); w2.requires_grad_()  # noqa: E702
+def _w1(impl, zero_in_place):
+    """The notes' tutorial loop. ``zero_in_place``: ``w.grad.zero_()`` as the notes write it;
+    otherwise ``w.grad = None`` (PyTorch's default since 2.0), which lets backward hand its
+    fresh gradient to .grad instead of adding it into a zeroed array (two fewer passes over
+    the 400 KB gradient of w1)."""
+    lib, convert = _library(impl)
+    x, y, w1, w2 = (convert(a) for a in tutorial_data())
+    w1.requires_grad_()
+    w2.requires_grad_()
     lr = 1e-6
 
     def step():
-        nonlocal w1, w2
-        y_pred = cr.relu(x @ w1) @ w2
-        loss = ((y_pred - y) ** 2).sum()
-        loss.backward()
-        with cr.no_grad():
-            w1 -= lr * w1.grad
-            w2 -= lr * w2.grad
-            w1.grad.zero_()
-            w2.grad.zero_()
-        return loss
-
-    return step
-
-
-def w1_torch(spec):
-    import torch
-
-    x, y, w1, w2 = (torch.from_numpy(a.copy()) for a in tutorial_data())
-    w1.requires_grad_(); w2.requires_grad_()  # noqa: E702
-    lr = 1e-6
-
-    def step():
-        nonlocal w1, w2
         y_pred = (x @ w1).clamp(min=0) @ w2
         loss = (y_pred - y).pow(2).sum()
         loss.backward()
-        with torch.no_grad():
-            w1 -= lr * w1.grad
-            w2 -= lr * w2.grad
-            w1.grad.zero_()
-            w2.grad.zero_()
+        with lib.no_grad():
+            for w in (w1, w2):
+                w -= lr * w.grad
+                if zero_in_place:
+                    w.grad.zero_()
+                else:
+                    w.grad = None
         return loss
 
     return step
+
+
+def w1_chainrule(spec):
+    return _w1("chainrule", zero_in_place=False)
+
+
+def w1_torch(spec):
+    return _w1("torch", zero_in_place=False)
+
+
+def w1z_chainrule(spec):
+    return _w1("chainrule", zero_in_place=True)
+
+
+def w1z_torch(spec):
+    return _w1("torch", zero_in_place=True)
+
+
+w1z_numpy = w1_numpy
 
 
 def _library(impl):

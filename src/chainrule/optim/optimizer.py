@@ -206,7 +206,7 @@ class Optimizer:
         with enable_grad():
             return closure()
 
-    def _run(self, kernel, arrays, scalars):
+    def _run(self, kernel, arrays, scalars, chunked=True):
         """Call ``kernel(*arrays, tmp, tmp2, tmp3, *scalars)`` to update one parameter in place.
 
         ``arrays`` are the parameter, its gradient and its state buffers (None where unused); the
@@ -214,9 +214,11 @@ class Optimizer:
         cache-sized slices: a dozen elementwise passes over arrays that stay in the L2 cache run
         about 1.7x faster than passes that stream from memory, and the scratch stays small.
         Every element goes through the same operations either way, so results are identical.
+        ``chunked=False`` skips the slicing for kernels of two or three passes, where the
+        per-slice Python overhead costs more than the cache saves (plain SGD).
         """
         param = arrays[0]
-        if param.nbytes <= CHUNK_BYTES or not all(
+        if not chunked or param.nbytes <= CHUNK_BYTES or not all(
             a is None or a.flags.c_contiguous for a in arrays
         ):
             key = (param.shape, param.dtype)

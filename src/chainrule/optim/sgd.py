@@ -55,6 +55,7 @@ class SGD(Optimizer):
             momentum = group["momentum"]
             scalars = [-group["lr"], momentum, 1 - group["dampening"], group["weight_decay"],
                        group["nesterov"], group["maximize"], False]
+            chunked = momentum != 0 or group["weight_decay"] != 0
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
@@ -66,7 +67,7 @@ class SGD(Optimizer):
                     scalars[-1] = first = buf is None  # the first buffer is a copy of the grad
                     if first:
                         buf = pstate["momentum_buffer"] = np.empty_like(p.data)
-                run(_sgd_kernel, (p.data, grad.data, buf), scalars)
+                run(_sgd_kernel, (p.data, grad.data, buf), scalars, chunked)
         return loss
 
 
