@@ -11,12 +11,14 @@ import numpy as np
 
 from chainrule.backend import get_default_dtype
 from chainrule.ops.base import as_tensor, normalize_axis, pick_axis, pick_keepdims, unary
+from chainrule.tensor import Tensor
 
 
 def _reduced_count(shape, axes):
-    if axes is None:
-        return int(np.prod(shape))
-    return int(np.prod([shape[i] for i in axes]))
+    return _numel(shape if axes is None else [shape[i] for i in axes])
+
+
+_SMALL = 1 << 14  # below this many elements a filled array is cheaper than a broadcast view
 
 
 def _expand(g, shape, axes, keepdims):
@@ -24,8 +26,22 @@ def _expand(g, shape, axes, keepdims):
     if axes is not None and not keepdims:
         g = np.expand_dims(g, axes)
     elif axes is None and not keepdims:
-        g = np.reshape(g, (1,) * len(shape))
+        g = g.reshape((1,) * len(shape))
+    if _numel(shape) <= _SMALL:  # np.broadcast_to costs a few µs of Python; filling is ~1 µs
+        out = np.empty(shape, dtype=g.dtype)
+        out[...] = g
+        return out
     return np.broadcast_to(g, shape)
+
+
+def _numel(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+_ALL = (None, False)  # saved (axes, keepdims) of a full reduction
 
 
 def _setup(a, axis, dim, keepdims, keepdim, op):
@@ -41,8 +57,11 @@ def sum(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
     >>> cr.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=1, keepdim=True).tolist()
     [[3.0], [7.0]]
     """
+    if axis is None and dim is None and not keepdims and keepdim is None and isinstance(
+            a, Tensor):  # the common full reduction, without argument normalisation
+        return unary(a.data.sum(), a, "sum", _sum_backward, _ALL)
     a, axes, keepdims = _setup(a, axis, dim, keepdims, keepdim, "sum")
-    out = np.asarray(np.sum(a.data, axis=axes, keepdims=keepdims))
+    out = a.data.sum(axis=axes, keepdims=keepdims)
     return unary(out, a, "sum", _sum_backward, (axes, keepdims))
 
 
@@ -61,7 +80,7 @@ def mean(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
     a, axes, keepdims = _setup(a, axis, dim, keepdims, keepdim, "mean")
     if a.data.dtype.kind not in "fc":
         raise TypeError(f"mean: needs a floating-point tensor, got dtype {a.data.dtype}")
-    out = np.asarray(np.mean(a.data, axis=axes, keepdims=keepdims))
+    out = a.data.mean(axis=axes, keepdims=keepdims)
     return unary(out, a, "mean", _mean_backward, (axes, keepdims))
 
 
