@@ -10,16 +10,7 @@ import pytest
 import torch
 
 import chainrule as cr
-
-
-def lecture_graph():
-    a = cr.tensor(4.0, requires_grad=True, name="a")
-    b = cr.tensor(3.0, requires_grad=True, name="b")
-    c = a + b
-    c.name = "c"
-    d = a * c
-    d.name = "d"
-    return a, b, c, d
+from chainrule.demos.autograd_demo import build as lecture_graph
 
 
 def lines_of(text):

@@ -8,19 +8,10 @@ import pytest
 
 import chainrule as cr
 from chainrule import teach
+from chainrule.demos.autograd_demo import build as lecture_graph
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="graphviz's dot program is not installed")
-
-
-def lecture_graph():
-    a = cr.tensor(4.0, requires_grad=True, name="a")
-    b = cr.tensor(3.0, requires_grad=True, name="b")
-    c = a + b
-    c.name = "c"
-    d = a * c
-    d.name = "d"
-    return a, b, c, d
 
 
 @needs_dot
