@@ -121,10 +121,10 @@ class detect_anomaly(contextlib.ContextDecorator):
 
     >>> import chainrule as cr
     >>> with cr.detect_anomaly():
-    ...     x = cr.tensor(0.0, requires_grad=True); cr.sqrt(x).backward()
+    ...     x = cr.tensor(float("inf"), requires_grad=True); cr.exp(x).backward()
     Traceback (most recent call last):
     ...
-    FloatingPointError: backward of 'sqrt' produced a non-finite gradient for input 0 ...
+    FloatingPointError: backward of 'exp' produced a non-finite gradient for input 0 (shape ())
     """
 
     def __init__(self):
