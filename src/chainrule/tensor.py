@@ -181,10 +181,27 @@ class Tensor:
                 "do weight updates inside `with cr.no_grad():` (or change .data)"
             )
 
+    def _check_source(self, other, what):
+        # Writing a tensor that requires grad into one that does not would silently cut its
+        # gradient (PyTorch records the in-place op instead): refuse, and say what to write.
+        if isinstance(other, Tensor) and other.requires_grad and GradMode.enabled:
+            raise RuntimeError(
+                f"{what}: the right-hand side requires grad, but an in-place update is not "
+                "recorded, so its gradient would be lost; write it out of place "
+                "(e.g. `total = total + x`) or do the update under `with cr.no_grad():`"
+            )
+
     def _inplace(self, ufunc, other, what):
         self._check_inplace(what)
-        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
-              casting="same_kind")
+        self._check_source(other, what)
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self.data, value, out=self.data, casting="same_kind")
+        except ValueError:
+            raise ValueError(
+                f"{what}: a value of shape {np.shape(value)} cannot be broadcast into this "
+                f"tensor's shape {self.data.shape}"
+            ) from None
         return self
 
     def __iadd__(self, other):
@@ -202,12 +219,14 @@ class Tensor:
     def add_(self, other, alpha=1):
         """In place: ``self += alpha * other``."""
         if alpha != 1:
+            self._check_source(other, "add_")
             other = (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
         return self._inplace(np.add, other, "add_")
 
     def sub_(self, other, alpha=1):
         """In place: ``self -= alpha * other``."""
         if alpha != 1:
+            self._check_source(other, "sub_")
             other = (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
         return self._inplace(np.subtract, other, "sub_")
 
@@ -230,7 +249,15 @@ class Tensor:
     def copy_(self, src):
         """Copy ``src`` (Tensor or array, broadcastable) into this tensor in place."""
         self._check_inplace("copy_")
-        np.copyto(self.data, src.data if isinstance(src, Tensor) else src, casting="same_kind")
+        self._check_source(src, "copy_")
+        value = src.data if isinstance(src, Tensor) else src
+        try:
+            np.copyto(self.data, value, casting="same_kind")
+        except ValueError:
+            raise ValueError(
+                f"copy_: a source of shape {np.shape(value)} cannot be broadcast into this "
+                f"tensor's shape {self.data.shape}"
+            ) from None
         return self
 
     # ----------------------------------------------------------------- conversions

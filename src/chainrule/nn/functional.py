@@ -72,7 +72,18 @@ def l1_loss(input, target, reduction="mean"):
     """
     _check_reduction(reduction, "l1_loss")
     input, target = operands(input, target)
-    return _reduce(_abs(input - target), reduction)
+    return _reduce(_abs(_difference(input, target, "l1_loss")), reduction)
+
+
+def _difference(input, target, op):
+    """``input − target``, with a broadcasting error that names the loss, not ``sub``."""
+    try:
+        return input - target
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {input.shape} and {target.shape} (input and target) cannot be "
+            "broadcast together"
+        ) from None
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
@@ -87,7 +98,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     input, target = operands(input, target)
-    d = input - target
+    d = _difference(input, target, "huber_loss")
     ad = _abs(d)
     values = _where(ad.data < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
     return _reduce(values, reduction)

@@ -93,8 +93,12 @@ def _mean_backward(g, node):
 
 def _extreme(a, axis, dim, keepdims, keepdim, fn, op):
     a, axes, keepdims = _setup(a, axis, dim, keepdims, keepdim, op)
-    if a.data.size == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {a.data.shape}")
+    # Only a reduced axis of length 0 has no extreme; (0, 3).max(axis=1) is simply empty.
+    if a.data.size == 0 and _reduced_count(a.data.shape, axes) == 0:
+        raise ValueError(
+            f"{op}: cannot reduce over an axis of length 0 (tensor shape {a.data.shape}, "
+            f"axis {axis if dim is None else dim})"
+        )
     out = np.asarray(fn(a.data, axis=axes, keepdims=keepdims))
     return unary(out, a, op, _extreme_backward, (axes, keepdims))
 
@@ -164,12 +168,15 @@ def logsumexp(a, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """
     a, axes, keepdims = _setup(a, axis, dim, keepdims, keepdim, "logsumexp")
     x = a.data
-    m = x.max(axis=axes, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
+    if x.size:
+        m = x.max(axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+    else:  # nothing to shift; a sum over an axis of length 0 is 0, so the result is −inf
+        m = np.zeros_like(x.sum(axis=axes, keepdims=True))
     with np.errstate(divide="ignore"):  # an all −inf slice gives −inf, as in PyTorch
         out = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
     if not keepdims:
-        out = out.reshape(np.sum(x, axis=axes).shape) if axes is not None else out.reshape(())
+        out = out.squeeze(axis=axes) if axes is not None else out.reshape(())
     return unary(np.asarray(out), a, "logsumexp", _logsumexp_backward, (axes, keepdims))
 
 

@@ -182,6 +182,8 @@ def _plain_index(index):
             item = item.data
         elif isinstance(item, list):
             item = np.asarray(item)
+            if item.size == 0:  # x[[]] selects nothing: an empty *integer* index, as in PyTorch
+                item = item.astype(np.intp)
         if isinstance(item, np.ndarray) and item.dtype.kind in "iu":
             advanced_int = True
         converted.append(item)
