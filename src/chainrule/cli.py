@@ -288,6 +288,10 @@ def cmd_train(args) -> int:
         X_tr, y_tr, X_te, y_te = table.X[tr], table.y[tr], table.X[te], table.y[te]
         split_note = (f"{'stratified ' if classify else ''}{1 - args.test_size:.0%}/"
                       f"{args.test_size:.0%} split, seed {args.seed}")
+        if len(te) == 0:  # e.g. one row per class: nothing can be held out
+            table.split = False
+            X_tr, y_tr, X_te, y_te = table.X, table.y, table.X, table.y
+            split_note = f"all {len(table.y)} rows (too few to hold any out)"
     x_mean, x_std = standardizer(X_tr)
     m32, s32 = x_mean.astype(np.float32), x_std.astype(np.float32)
     scale = lambda X: (X - m32) / s32  # noqa: E731  (float32 throughout: no big copies)
@@ -452,7 +456,11 @@ def cmd_evaluate(args) -> int:
 
     model, meta = _load_model(args.model)
     spec = args.data
-    table = _load_table(spec, args.target, meta.get("task", "auto"))
+    target = args.target
+    if target is None and spec.kind == "csv":
+        target = _model_target(spec.arg, meta.get("target"))
+    table = _load_table(spec, target, meta.get("task", "auto"))
+    table = _match_features(table, meta.get("feature_names"))
     if table.test is not None and not args.all:
         X, y, note = table.test.X, table.test.y, "the data's test set"
         source = table.test
@@ -486,6 +494,28 @@ def cmd_evaluate(args) -> int:
         print(f"{name}: {value:.6g}")
     print(f"samples: {len(y)} ({note})")
     return 0
+
+
+def _model_target(path, name):
+    """The model's own target column when the CSV file has it (else None: the last column)."""
+    from chainrule.train.prepare import _has_header, _header_names
+
+    if name is None:
+        return None
+    try:
+        return name if _has_header(path) and name in _header_names(path) else None
+    except (OSError, ValueError):
+        return None  # load_table reports the unreadable file
+
+
+def _match_features(table, names):
+    """The table's feature columns in the order the model was trained with, matched by name."""
+    have = table.feature_names
+    if not names or not have or list(have) == list(names) or not set(names) <= set(have):
+        return table
+    columns = [list(have).index(n) for n in names]
+    table.X, table.feature_names = table.X[:, columns], list(names)
+    return table
 
 
 # ------------------------------------------------------------------------------------- demo

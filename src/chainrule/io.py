@@ -144,7 +144,9 @@ class _Encoder:
                 f"safetensors cannot store; supported: {', '.join(sorted(_DTYPES))}"
             )
         name, n = path or "_", 1
-        while name in self.tensors:  # keys containing '/' could collide with a nested path
+        # Keys containing '/' could collide with a nested path, and safetensors reserves the
+        # name __metadata__ for its own header entry.
+        while name in self.tensors or name == "__metadata__":
             n += 1
             name = f"{path or '_'}#{n}"
         # safetensors copies raw memory, so strides must be C (np.ascontiguousarray would turn

@@ -196,6 +196,16 @@ def graph_nodes(t):
     return order
 
 
+def _check_saved(node):
+    # backward() without retain_graph frees each op's saved arrays (``_saved = None``).
+    if node._saved is None:
+        raise RuntimeError(
+            f"explain: node '{node.op}' already released its saved arrays in an earlier "
+            "backward(); call explain before backward(), use backward(retain_graph=True), or "
+            "recompute the forward pass"
+        )
+
+
 def local_derivatives(node):
     """The local derivative of ``node`` with respect to each of its inputs.
 
@@ -211,12 +221,7 @@ def local_derivatives(node):
     """
     if node._backward is None:
         return ()
-    if node._saved is None:
-        raise RuntimeError(
-            f"explain: node '{node.op}' already released its saved arrays in an earlier "
-            "backward(); call explain before backward(), use backward(retain_graph=True), or "
-            "recompute the forward pass"
-        )
+    _check_saved(node)
     grads = node._backward(np.ones_like(node.data), node)
     return tuple(None if g is None or not p.requires_grad else np.asarray(g)
                  for p, g in zip(node.parents, grads))
@@ -229,6 +234,7 @@ def _reverse_pass(order, root):
         g = grads.get(id(node))
         if g is None or node._backward is None:
             continue
+        _check_saved(node)
         for p, pg in zip(node.parents, node._backward(g, node)):
             if pg is None or not p.requires_grad:
                 continue

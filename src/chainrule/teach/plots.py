@@ -105,6 +105,13 @@ def plot_decision_boundary(model, X, y, path, resolution=200, title=None, output
         raise ValueError(f"{op}: X has {len(X)} rows but y has {len(y)} labels")
     if resolution < 2:
         raise ValueError(f"{op}: resolution must be at least 2, got {resolution}")
+    finite = np.all(np.isfinite(X), axis=1)
+    if not finite.all():  # NaN/inf points cannot be drawn, nor set the plotted area
+        if not finite.any():
+            raise ValueError(f"{op}: X has no finite points to plot")
+        X, y = X[finite], y[finite]
+    if len(X) == 0:
+        raise ValueError(f"{op}: X holds no points")
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = np.where(hi > lo, 0.1 * (hi - lo), 0.5)
     xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
@@ -223,7 +230,8 @@ def plot_history(history, path, title=None):
 # --------------------------------------------------------------------------- confusion matrix
 def _labels(values, name, op):
     a = _array(values)
-    if a.ndim == 2:  # scores / one-hot rows: the class is the argmax
+    if a.ndim == 2 and a.shape[1] > 1:  # scores / one-hot rows: the class is the argmax
+        # (a single column is a column vector of labels, not scores)
         a = a.argmax(axis=1)
     a = a.reshape(-1)
     if a.size and (a.dtype.kind not in "iub" and not np.all(a == np.round(a))):

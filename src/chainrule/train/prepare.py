@@ -160,6 +160,13 @@ def _csv_table(path, target, task):
     if isinstance(target, str) and not header:
         raise ValueError(f"{path} has no header row, so --target must be a column index")
     bunch = datasets.load_csv(path, target=target, header=header)
+    if bunch.X.ndim != 2 or bunch.X.shape[1] == 0:
+        raise ValueError(f"{path} has no feature columns besides the target (is it "
+                         "comma-separated?)")
+    _check_finite(bunch.X, bunch.feature_names, path, header)
+    if bunch.target_names is None:
+        _check_finite(np.asarray(bunch.y, np.float64).reshape(len(bunch.y), -1), None, path,
+                      header, what="target")
     y = bunch.y
     if task == "auto":
         if bunch.target_names is not None:
@@ -186,6 +193,17 @@ def _csv_table(path, target, task):
     y = np.asarray(y, np.float32).reshape(len(y), -1)
     return Table(bunch.X.astype(np.float32), y, "regression", None, names, target_name,
                  bunch.description)
+
+
+def _check_finite(values, names, path, header, what="feature"):
+    """ValueError naming the first NaN or infinite cell (a model cannot learn from it)."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        column = f"column {names[col]!r}" if names is not None else f"the {what} column"
+        raise ValueError(f"{path}: data row {row + 1} (line {row + 1 + bool(header)}), {column} "
+                         f"holds {values[row, col]}; remove or fill in missing and infinite "
+                         "values")
 
 
 def _first_row(path):
