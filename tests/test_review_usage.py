@@ -135,3 +135,19 @@ def test_decision_boundary_skips_nan_points_and_rejects_empty_input(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="plot_decision_boundary"):
         plot_decision_boundary(lambda t: t.sum(axis=1), X[:0], y[:0], tmp_path / "e.png")
+
+
+def test_predict_rejects_nan_cells_naming_the_row(tmp_path):
+    from chainrule.train.prepare import read_features
+
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\nnan,3\n")
+    with pytest.raises(ValueError, match=r"data row 2 .*column 'a'"):
+        read_features(path, ["a", "b"], 2)
+
+
+def test_confusion_matrix_with_string_labels_says_how_to_encode_them():
+    from chainrule.teach import confusion_matrix
+
+    with pytest.raises(ValueError, match="class indices"):
+        confusion_matrix(np.array(["cat", "dog"]), np.array(["cat", "cat"]))

@@ -230,6 +230,12 @@ def plot_history(history, path, title=None):
 # --------------------------------------------------------------------------- confusion matrix
 def _labels(values, name, op):
     a = _array(values)
+    if a.dtype.kind in "USO":
+        raise ValueError(
+            f"{op}: {name} holds {a.dtype.kind == 'O' and 'objects' or 'strings'}; pass integer "
+            "class indices (e.g. classes, codes = np.unique(y, return_inverse=True)) and the "
+            "names as class_names="
+        )
     if a.ndim == 2 and a.shape[1] > 1:  # scores / one-hot rows: the class is the argmax
         # (a single column is a column vector of labels, not scores)
         a = a.argmax(axis=1)

@@ -260,9 +260,14 @@ def read_features(path, feature_names=None, n_features=None) -> np.ndarray:
                              f"{width} columns")
         columns = list(range(width))
     try:  # fast path: NumPy parses the strings
-        return np.array([[row[j] for j in columns] for _, row in rows], dtype=np.float32)
+        X = np.array([[row[j] for j in columns] for _, row in rows], dtype=np.float32)
     except (ValueError, IndexError):
         pass
+    else:
+        # A NaN row would get a confident-looking prediction of class 0: refuse it instead.
+        _check_finite(X, [names[j] for j in columns] if names else None, path,
+                      names is not None)
+        return X
     for line, row in rows:  # slow path, only to name the bad cell
         if len(row) != width:
             raise ValueError(f"line {line} of {path} has {len(row)} cells, expected {width}")
