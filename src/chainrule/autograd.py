@@ -167,14 +167,15 @@ def topological_order(root):
 
 def _reachable(root):
     """Nodes reachable from ``root`` that need a gradient, children before parents."""
+    # Tensors hash by identity (object.__hash__), so they key sets and dicts directly.
     nodes = [root]
-    seen = {id(root)}
+    seen = {root}
     add = seen.add
     append = nodes.append
     for node in nodes:  # the list grows while we walk it: a breadth-first sweep
         for parent in node.parents:
-            if parent.requires_grad and id(parent) not in seen:
-                add(id(parent))
+            if parent.requires_grad and parent not in seen:
+                add(parent)
                 append(parent)
     nodes.sort(key=_by_seq, reverse=True)
     return nodes
@@ -239,12 +240,12 @@ def backward(root, gradient=None, retain_graph=False):
                 f"{root.data.shape}; they must match"
             )
     anomaly = GradMode.anomaly
-    grads = {id(root): seed}
+    grads = {root: seed}
     del seed
     pop = grads.pop
     get = grads.get
     for node in _reachable(root):
-        g = pop(id(node), None)
+        g = pop(node, None)
         if g is None:
             continue
         fn = node._backward
@@ -261,9 +262,8 @@ def backward(root, gradient=None, retain_graph=False):
             _check_finite(node, parent_grads)
         for parent, pg in zip(node.parents, parent_grads):
             if pg is not None and parent.requires_grad:
-                key = id(parent)
-                prev = get(key)
-                grads[key] = pg if prev is None else prev + pg
+                prev = get(parent)
+                grads[parent] = pg if prev is None else prev + pg
         del parent_grads, pg
         if not retain_graph:
             node._saved = None
