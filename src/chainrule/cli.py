@@ -106,7 +106,7 @@ def _fraction(text):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``chainrule`` command (subcommands train, predict,
     evaluate, demo)."""
-    from chainrule.train.prepare import ACTIVATIONS
+    from chainrule.train.prepare import ACTIVATIONS, LR_SCHEDULES
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop", "adagrad"),
                        default="adam", help="optimiser (default: adam)")
     train.add_argument("--lr", type=_positive(float), help="learning rate")
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="none",
+                       help="none: a constant lr (default); cosine: anneal to 0 over all "
+                       "batches; step: halve it every third of the epochs")
     train.add_argument("--epochs", type=_positive(int), help="passes over the training data")
     train.add_argument("--batch-size", type=_positive(int), help="samples per step")
     train.add_argument("--test-size", type=_fraction, default=0.2,
@@ -255,7 +258,13 @@ def cmd_train(args) -> int:
     from chainrule.train import fit
     from chainrule.train.history import atomic_write_text
     from chainrule.train.loop import evaluate, predict
-    from chainrule.train.prepare import build_mlp, fold_scaling, split_indices, standardizer
+    from chainrule.train.prepare import (
+        build_mlp,
+        fold_scaling,
+        make_lr_schedule,
+        split_indices,
+        standardizer,
+    )
 
     quiet = args.no_progress
     spec = args.data  # argparse runs _data_arg on the default too
@@ -310,14 +319,19 @@ def cmd_train(args) -> int:
     cr.manual_seed(args.seed)
     model = build_mlp(X_tr.shape[1], hidden, n_out, activation)
     optimizer = _make_optimizer(args.optimizer, model.parameters(), lr)
+    steps_per_epoch = -(-len(y_tr) // batch_size)  # fit's loader keeps the last short batch
+    scheduler, interval = make_lr_schedule(args.lr_schedule, optimizer, epochs, steps_per_epoch)
+    schedule_note = "" if scheduler is None else f" ({args.lr_schedule} schedule)"
     _say(f"chainrule train: {spec} ({table.task}, {len(y_tr)} train / {len(y_te)} test "
          f"samples, {X_tr.shape[1]} features); MLP {X_tr.shape[1]}-"
          f"{'-'.join(map(str, hidden)) + '-' if hidden else ''}{n_out} {activation}, "
-         f"{args.optimizer} lr={lr:g}, {epochs} epochs of batch {batch_size}", quiet)
+         f"{args.optimizer} lr={lr:g}{schedule_note}, {epochs} epochs of batch {batch_size}",
+         quiet)
     try:
         history = fit(model, loss_fn, optimizer, (scale(X_tr), y_fit_tr), epochs=epochs,
                       batch_size=batch_size, val_data=(scale(X_te), y_fit_te),
-                      metrics=metrics, progress=not quiet, seed=args.seed)
+                      metrics=metrics, progress=not quiet, seed=args.seed,
+                      scheduler=scheduler, scheduler_interval=interval)
     except cr.train.TrainingDivergedError as e:
         raise UserError(f"{e}") from None
     seconds = time.perf_counter() - started
@@ -337,7 +351,8 @@ def cmd_train(args) -> int:
         "n_features": int(X_tr.shape[1]), "split": {"test_size": args.test_size,
                                                     "seed": args.seed} if table.split else None,
         "hidden": list(hidden), "activation": activation, "optimizer": args.optimizer,
-        "lr": lr, "epochs": epochs, "batch_size": batch_size,
+        "lr": lr, "lr_schedule": args.lr_schedule, "epochs": epochs,
+        "batch_size": batch_size,
         "test": test,
         "notes": ["the model takes raw features: the standardisation of the inputs"
                   + ("" if classify else " and of the target") + " is folded into its layers",

@@ -14,6 +14,20 @@ One epoch is one pass over the training data in minibatches. Each step is the fi
 PyTorch user knows: ``optimizer.zero_grad(); out = model(xb); loss = loss_fn(out, yb);
 loss.backward(); optimizer.step()``. Everything else here is bookkeeping around that step:
 logs, validation, the scheduler, callbacks, checkpoints and the divergence check.
+
+The learning-rate scheduler steps once per epoch (``scheduler_interval="epoch"``, the default)
+or once per batch, right after ``optimizer.step()`` (``scheduler_interval="batch"``: a warm-up
+or a cosine over every step of the run):
+
+>>> cr.manual_seed(0)
+>>> model = cr.nn.Sequential(cr.nn.Linear(2, 16), cr.nn.Tanh(), cr.nn.Linear(16, 2))
+>>> opt = cr.optim.SGD(model.parameters(), lr=0.1)
+>>> steps = 5 * 7  # 5 epochs of ceil(200 / 32) = 7 batches
+>>> sched = cr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+>>> hist = cr.train.fit(model, cr.nn.CrossEntropyLoss(), opt, (X, y), epochs=5,
+...                     scheduler=sched, scheduler_interval="batch", progress=False, seed=0)
+>>> hist["lr"][-1] < 1e-12  # the lr at the end of the run: the bottom of the cosine
+True
 """
 
 from __future__ import annotations
@@ -53,16 +67,20 @@ class Run:
     """The state of one `fit` call, handed to every callback hook.
 
     Attributes: ``model, loss_fn, optimizer, scheduler, loader, history, epochs`` (the epoch
-    count of the run), ``epoch`` (the current epoch, 1-based), ``stop_training`` (set it to
+    count of the run), ``scheduler_interval`` (``"epoch"`` or ``"batch"``), ``epoch`` (the
+    current epoch, 1-based), ``lr`` (the learning rate of the first param group: set when an
+    epoch begins and after every per-batch scheduler step), ``stop_training`` (set it to
     True to stop after the current epoch) and ``messages`` (lines printed at the end).
     """
 
-    def __init__(self, model, loss_fn, optimizer, scheduler, loader, history, epochs):
+    def __init__(self, model, loss_fn, optimizer, scheduler, loader, history, epochs,
+                 scheduler_interval="epoch"):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.scheduler, self.loader, self.history = scheduler, loader, history
         self.epochs = epochs
+        self.scheduler_interval = scheduler_interval
         self.epoch = 0
-        self.lr = None        # learning rate of the current epoch
+        self.lr = None        # the optimiser's learning rate now (updated by per-batch steps)
         self.started = 0.0    # perf_counter() at the start of the current epoch
         self.stop_training = False
         self.messages: list[str] = []
@@ -245,6 +263,19 @@ def _check_epochs(epochs):
     return int(epochs)
 
 
+SCHEDULER_INTERVALS = ("epoch", "batch")
+
+
+def _check_scheduler_interval(interval, scheduler):
+    if interval not in SCHEDULER_INTERVALS:
+        raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'batch', got {interval!r}")
+    if interval == "batch" and scheduler is not None and _is_plateau(scheduler):
+        raise ValueError("fit: ReduceLROnPlateau cannot be stepped per batch: it watches an "
+                         "epoch's loss (val_loss, or loss without validation data); use "
+                         "scheduler_interval='epoch'")
+    return interval
+
+
 def _check_callbacks(callbacks):
     callbacks = list(callbacks or ())
     for cb in callbacks:
@@ -265,6 +296,7 @@ def _save_checkpoint(path, run, callbacks):
             "loader": run.loader.state_dict(),
             "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in callbacks],
             "stopped": bool(run.stop_training),
+            "scheduler_interval": run.scheduler_interval,
         },
     )
 
@@ -281,6 +313,12 @@ def _resume(path, run, callbacks):
     if not isinstance(extra, dict) or "history" not in extra or "loader" not in extra:
         raise io.CheckpointError(f"fit: '{os.fspath(path)}' is a checkpoint but not one written "
                                  "by fit(checkpoint=...): it has no history/loader state")
+    # Checkpoints from before per-batch scheduling stepped per epoch.
+    saved = extra.get("scheduler_interval", "epoch")
+    if run.scheduler is not None and saved != run.scheduler_interval:
+        raise ValueError(f"fit: '{os.fspath(path)}' was written by a run that stepped its "
+                         f"scheduler per {saved}; resume it with scheduler_interval={saved!r} "
+                         f"(got {run.scheduler_interval!r}), or the schedule would change")
     run.history = History.from_dict(extra["history"])
     run.loader.load_state_dict(extra["loader"])
     # Callback states are matched by position and class name: a callback list that changed
@@ -297,7 +335,8 @@ def _live(reporter):
 
 def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32,
         val_data=None, metrics=("accuracy",), scheduler=None, callbacks=(), progress=True,
-        shuffle: bool = True, seed=None, resume=None, checkpoint=None) -> History:
+        shuffle: bool = True, seed=None, resume=None, checkpoint=None,
+        scheduler_interval: str = "epoch") -> History:
     """Train ``model`` with minibatch gradient descent and return its `History`.
 
     Args:
@@ -315,9 +354,9 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
             training metrics of an epoch are computed on the outputs the model gave during
             the epoch (train mode, weights changing), as Keras does; validation metrics use the
             final weights in eval mode. Use ``metrics=()`` for a regression model.
-        scheduler: a learning-rate scheduler, stepped once after every epoch;
-            ``ReduceLROnPlateau`` is stepped with ``val_loss`` (or ``loss`` without
-            validation data).
+        scheduler: a learning-rate scheduler, stepped as ``scheduler_interval`` says;
+            ``ReduceLROnPlateau`` is stepped once after every epoch with ``val_loss`` (or
+            ``loss`` without validation data).
         callbacks: `Callback` instances such as `EarlyStopping` and `ModelCheckpoint`.
         progress: True: a live progress bar on a terminal, one line per epoch otherwise;
             False: silent.
@@ -330,20 +369,33 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
             next epoch. An interrupted run resumed this way ends with exactly the weights of an
             uninterrupted one.
         checkpoint: path to write such a checkpoint to, atomically, after every epoch.
+        scheduler_interval: ``"epoch"`` (default): ``scheduler.step()`` after every epoch;
+            ``"batch"``: after every ``optimizer.step()``, so the scheduler counts steps, not
+            epochs (size ``T_max``, ``step_size``, warm-up lengths in batches:
+            ``epochs * len(loader)`` for the whole run). ``ReduceLROnPlateau`` only steps per
+            epoch (``"batch"`` raises ValueError). A resumed run must use the interval of the
+            run that wrote the checkpoint (ValueError otherwise).
 
     Returns:
         `History` with one entry per epoch (``loss``, metrics, ``val_*``, ``lr``, ``seconds``).
+        ``lr`` is the learning rate of the first param group at the end of the epoch's
+        training: after its last batch (and that batch's per-batch scheduler step), before the
+        per-epoch scheduler step. Per epoch that is the rate the epoch trained with; per
+        batch it is the rate the next step would use (the last one of a cosine run is its
+        ``eta_min``).
 
     Raises:
         TrainingDivergedError: the loss became NaN or infinite (its message names the epoch
             and batch). The checkpoint file, if any, still holds the last good epoch.
     """
     epochs = _check_epochs(epochs)
+    scheduler_interval = _check_scheduler_interval(scheduler_interval, scheduler)
     fns = _metric_fns(metrics)
     callbacks = _check_callbacks(callbacks)
     loader = _as_loader(train_data, batch_size, shuffle, seed, "fit")
     val_size = batch_size if isinstance(batch_size, int) and batch_size > 256 else 256
-    run = Run(model, loss_fn, optimizer, scheduler, loader, History(), epochs)
+    run = Run(model, loss_fn, optimizer, scheduler, loader, History(), epochs,
+              scheduler_interval)
     for cb in callbacks:
         cb.on_train_begin(run)
     start, finished = 0, False
@@ -365,13 +417,14 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
                 cb.on_epoch_begin(run, epoch)
             reporter.epoch_begin(epoch)
             logs = _train_epoch(run, fns, callbacks, reporter, live, last_good)
+            run.lr = _current_lr(optimizer)  # the end of the epoch's training (see Returns)
             if val_data is not None:
                 val = _evaluate(model, loss_fn, val_data, fns, val_size)
                 logs.update({"val_" + k: v for k, v in val.items()})
             logs["lr"] = run.lr
             logs["seconds"] = time.perf_counter() - run.started
             run.history.append(epoch, logs)
-            if scheduler is not None:
+            if scheduler is not None and scheduler_interval == "epoch":
                 if _is_plateau(scheduler):
                     scheduler.step(logs.get("val_loss", logs["loss"]))
                 else:
@@ -404,6 +457,8 @@ def _train_epoch(run, fns, callbacks, reporter, live, last_good):
     total, count, outputs, targets = 0.0, 0, [], []
     running_metrics = {}
     steps = len(run.loader)
+    # Per-batch scheduling steps right after optimizer.step(), as in PyTorch.
+    batch_scheduler = run.scheduler if run.scheduler_interval == "batch" else None
     for b, batch in enumerate(run.loader, 1):
         xb, yb = _split_batch(batch, "fit")
         optimizer.zero_grad()
@@ -414,6 +469,9 @@ def _train_epoch(run, fns, callbacks, reporter, live, last_good):
             _diverged(run, b, steps, value, last_good)
         loss.backward()
         optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
+            run.lr = _current_lr(optimizer)
         n = len(xb)
         total += value * n
         count += n

@@ -30,6 +30,7 @@ TOYS = ("circles", "moons", "spirals", "blobs")
 EMBEDDED = ("digits", "iris")
 IDX = ("mnist", "fashion_mnist")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu", "elu")
+LR_SCHEDULES = ("none", "cosine", "step")
 
 
 @dataclass(frozen=True)
@@ -380,6 +381,34 @@ def build_mlp(n_in: int, hidden, n_out: int, activation: str = "relu", dropout: 
         width = h
     layers.append(nn.Linear(width, n_out))
     return nn.Sequential(*layers)
+
+
+def make_lr_schedule(name: str, optimizer, epochs: int, steps_per_epoch: int):
+    """The learning-rate schedule ``name`` for a run: ``(scheduler, scheduler_interval)`` to
+    hand to `fit`.
+
+    ``"none"``: ``(None, "epoch")``. ``"cosine"``: `CosineAnnealingLR` from the optimiser's lr
+    down to 0 over all ``epochs * steps_per_epoch`` batches, stepped per batch. ``"step"``:
+    `StepLR` halving the lr every ``ceil(epochs / 3)`` epochs (twice in a run of 3+ epochs),
+    stepped per epoch.
+
+    >>> import numpy as np, chainrule as cr
+    >>> opt = cr.optim.SGD([cr.tensor(np.zeros(1), requires_grad=True)], lr=0.1)
+    >>> sched, interval = make_lr_schedule("step", opt, epochs=30, steps_per_epoch=10)
+    >>> type(sched).__name__, sched.step_size, sched.gamma, interval
+    ('StepLR', 10, 0.5, 'epoch')
+    """
+    from chainrule.optim import lr_scheduler
+
+    if name == "none":
+        return None, "epoch"
+    if name == "cosine":
+        total = max(1, int(epochs) * int(steps_per_epoch))
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total), "batch"
+    if name == "step":
+        step_size = max(1, -(-int(epochs) // 3))
+        return lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=0.5), "epoch"
+    raise ValueError(f"unknown lr schedule {name!r}; choose one of {list(LR_SCHEDULES)}")
 
 
 def _linears(model):
