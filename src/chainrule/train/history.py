@@ -44,9 +44,10 @@ class History:
     Attributes:
         epochs: the epoch numbers (1-based) that were run, e.g. ``[1, 2, 3]``.
         history: ``{name: [value per epoch]}`` with ``loss``, each metric, ``val_loss`` and
-            ``val_<metric>`` (when validation data was given), ``lr`` (learning rate used in the
-            epoch) and ``seconds`` (wall time of the epoch). A value missing in an epoch is
-            ``None``.
+            ``val_<metric>`` (when validation data was given), ``lr`` (the learning rate at
+            the end of the epoch's training; with per-batch scheduling, the rate after its
+            last step) and ``seconds`` (wall time of the epoch). A value missing in an epoch
+            is ``None``.
 
     ``history["loss"]`` and ``len(history)`` work directly on the object.
 
