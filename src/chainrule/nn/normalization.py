@@ -1,4 +1,5 @@
-"""Batch normalisation for ``(N, C)`` and ``(N, C, L)`` inputs, composed from primitives.
+"""Batch normalisation for ``(N, C)`` and ``(N, C, L)`` inputs, on the fused ``batch_norm``
+primitive (``chainrule.ops.nn_ops``: one graph node, closed-form backward).
 
 Per channel ``c``, over the batch (and length) axes::
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from chainrule.nn.module import Module, _dtype_config, _resolve_dtype
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.base import as_tensor
+from chainrule.ops.nn_ops import batch_norm as _fused_batch_norm
 from chainrule.tensor import Tensor
 
 
@@ -32,46 +33,23 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                momentum=0.1, eps=1e-5):
     """Functional batch normalisation over axis 0 (and 2 for 3-D inputs), with channels on
     axis 1 (PyTorch's ``F.batch_norm`` signature). In training the running statistics (Tensors
-    or ndarrays, or None) are updated in place with factor ``momentum``.
+    or ndarrays, or None) are updated in place with factor ``momentum``; the update is
+    bookkeeping outside the graph, the normalisation itself is one fused node.
 
     >>> import chainrule as cr
     >>> y = batch_norm(cr.tensor([[0.0], [2.0]]), None, None, training=True)
     >>> [round(v, 4) for v in y.data.ravel().tolist()]
     [-1.0, 1.0]
     """
-    x = as_tensor(input)
-    shape = x.data.shape
-    if x.data.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected a 2-D (N, C) or 3-D (N, C, L) input, got {shape}")
-    channels = shape[1]
-    axes = (0,) if x.data.ndim == 2 else (0, 2)
-    bshape = (1, channels) if x.data.ndim == 2 else (1, channels, 1)  # broadcasts over N (and L)
-    if training:
-        count = x.data.size // channels if channels else 0
-        if count <= 1:
-            raise ValueError(
-                f"batch_norm: expected more than 1 value per channel when training, got input "
-                f"of shape {shape}"
-            )
-        mean = x.mean(axis=axes, keepdims=True)
-        var = x.var(axis=axes, keepdims=True)
-        _update_running(running_mean, mean.data, momentum, channels, "running_mean")
-        unbiased = var.data * (count / (count - 1))
-        _update_running(running_var, unbiased, momentum, channels, "running_var")
-        inv_std = (var + eps) ** -0.5
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are needed in eval mode")
-        mean = _array_of(running_mean).reshape(bshape)
-        inv_std = 1.0 / np.sqrt(_array_of(running_var).reshape(bshape) + eps)
-    # (C,) parameters broadcast against (N, C) as they are; (N, C, L) needs them as (C, 1).
-    if x.data.ndim == 3:
-        weight = None if weight is None else weight.reshape(bshape)
-        bias = None if bias is None else bias.reshape(bshape)
-    scale = inv_std if weight is None else weight * inv_std
-    out = (x - mean) * scale
-    if bias is not None:
-        out = out + bias
+    if not training:
+        return _fused_batch_norm(input, weight, bias, running_mean, running_var,
+                                 training=False, eps=eps)
+    out, mean, var = _fused_batch_norm(input, weight, bias, training=True, eps=eps,
+                                       return_stats=True)
+    channels = mean.shape[0]
+    count = out.data.size // channels
+    _update_running(running_mean, mean, momentum, channels, "running_mean")
+    _update_running(running_var, var * (count / (count - 1)), momentum, channels, "running_var")
     return out
 
 
@@ -81,7 +59,7 @@ def _update_running(running, batch_value, momentum, channels, what):
     array = _array_of(running)
     if array.shape != (channels,):
         raise ValueError(f"batch_norm: {what} has shape {array.shape}, expected ({channels},)")
-    new = momentum * batch_value.reshape(channels) + (1 - momentum) * array
+    new = momentum * batch_value + (1 - momentum) * array
     np.copyto(array, new, casting="unsafe")
 
 

@@ -1,5 +1,5 @@
 """Primitives used by ``chainrule.nn`` that the core does not have: the negative log-likelihood
-loss on log-probabilities (the second half of cross-entropy).
+loss on log-probabilities (the second half of cross-entropy) and fused batch normalisation.
 
 >>> import chainrule as cr
 >>> logp = cr.log_softmax(cr.tensor([[2.0, 0.0], [0.0, 2.0]]), axis=1)
@@ -86,4 +86,137 @@ def _nll_loss_backward(g, node):
     return (grad[0] if unbatched else np.moveaxis(grad, -1, 1),)
 
 
-__all__ = ["nll_loss"]
+# --------------------------------------------------------------------------- batch_norm
+def _as_array(v):
+    return v.data if isinstance(v, Tensor) else np.asarray(v)
+
+
+def _channel_param(p, channels, bshape, what):
+    """A ``(C,)`` weight/bias/statistic as an array shaped to broadcast over N (and L)."""
+    a = _as_array(p)
+    if a.shape != (channels,):
+        raise ValueError(f"batch_norm: {what} has shape {a.shape}, expected ({channels},)")
+    return a.reshape(bshape)
+
+
+def _channel_dot(a, b):
+    """``Σ a·b`` per channel (axis 1), as a ``(C,)`` array, without an ``a·b`` temporary."""
+    if a.ndim == 2:
+        return np.einsum("nc,nc->c", a, b)
+    return np.add.reduce(a * b, axis=(0, 2))  # einsum is slow on this strided pattern
+
+
+def batch_norm(input, weight=None, bias=None, running_mean=None, running_var=None,
+               training=True, eps=1e-5, return_stats=False):
+    """Fused batch normalisation of an ``(N, C)`` or ``(N, C, L)`` input, channels on axis 1.
+
+    Per channel, over the ``M`` values of the batch (and length) axes::
+
+        x̂ = (x − μ) · r,   r = 1/√(σ² + eps),   y = γ · x̂ + β
+
+    ``training=True`` uses the batch mean ``μ`` and the *biased* batch variance ``σ²``;
+    ``training=False`` uses the given ``running_mean`` / ``running_var`` (constants). ``weight``
+    (γ) and ``bias`` (β) are optional ``(C,)`` tensors. One graph node; its backward, from the
+    saved ``x̂`` and ``r`` (sums over the batch axes, Σ)::
+
+        dβ = Σ g,   dγ = Σ g·x̂
+        dx = γ·r · (g − dβ/M − x̂ · dγ/M)     (training: μ and σ² depend on x)
+        dx = γ·r · g                          (eval)
+
+    The running statistics are not updated here (that is the caller's bookkeeping, outside the
+    graph); ``return_stats=True`` returns ``(y, μ, σ²)`` with the ``(C,)`` statistics used.
+
+    >>> import chainrule as cr
+    >>> y = batch_norm(cr.tensor([[0.0, 1.0], [2.0, 5.0]]))
+    >>> [[round(v, 3) for v in row] for row in y.tolist()]
+    [[-1.0, -1.0], [1.0, 1.0]]
+    """
+    x = as_tensor(input)
+    xd = x.data
+    shape = xd.shape
+    if xd.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expected a 2-D (N, C) or 3-D (N, C, L) input, got {shape}")
+    channels = shape[1]
+    if xd.ndim == 2:
+        axes, bshape = 0, (1, channels)
+    else:
+        axes, bshape = (0, 2), (1, channels, 1)  # broadcasts over N and L
+    if xd.dtype.kind != "f":
+        raise TypeError(f"batch_norm: expected a floating-point input, got dtype {xd.dtype}")
+    if training:
+        count = xd.size // channels if channels else 0
+        if count <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {shape}"
+            )
+        # add.reduce then divide is what ndarray.mean does, without its per-call overhead
+        mean = np.add.reduce(xd, axis=axes, keepdims=True)
+        mean /= count
+        xhat = xd - mean
+        var = _channel_dot(xhat, xhat).reshape(bshape)
+        var /= count  # biased: normalising uses it
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed in eval mode")
+        mean = _channel_param(running_mean, channels, bshape, "running_mean")
+        var = _channel_param(running_var, channels, bshape, "running_var")
+        xhat = xd - mean
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat *= inv_std  # xhat is a fresh array: normalise it in place
+    parents = [x]
+    w = b = None
+    out = xhat
+    if weight is not None:
+        w = _channel_param(weight, channels, bshape, "weight")
+        parents.append(weight)
+        out = xhat * w
+    if bias is not None:
+        b = _channel_param(bias, channels, bshape, "bias")
+        parents.append(bias)
+        if out is not xhat and out.dtype == np.result_type(out, b):
+            out += b  # a fresh array: add in place
+        else:
+            out = out + b
+    if out is xhat:
+        out = xhat.copy()  # the output must not alias the saved x̂
+    saved = (xhat, inv_std, w, weight is not None, bias is not None, axes, training)
+    y = node(out, parents, "batch_norm", _batch_norm_backward, saved)
+    if return_stats:
+        return y, mean.reshape(channels), var.reshape(channels)
+    return y
+
+
+def _batch_norm_backward(g, node):
+    xhat, inv_std, w, has_weight, has_bias, axes, training = node._saved
+    parents = node.parents
+    x = parents[0]
+    gx = gw = gb = None
+    need_w = has_weight and parents[1].requires_grad
+    need_b = has_bias and parents[-1].requires_grad
+    if need_w or (training and x.requires_grad):
+        gw = _channel_dot(g, xhat)  # dγ = Σ g·x̂, shape (C,)
+    if need_b or (training and x.requires_grad):
+        gb = np.add.reduce(g, axis=axes)  # dβ = Σ g
+    if x.requires_grad:
+        scale = inv_std if w is None else w * inv_std
+        if training:
+            bshape = inv_std.shape
+            m = xhat.size // xhat.shape[1]
+            # dx = γ·r·(g − dβ/M − x̂·dγ/M), built in tmp to allocate one array only
+            tmp = xhat * (gw.reshape(bshape) / m)
+            tmp += gb.reshape(bshape) / m
+            np.subtract(g, tmp, out=tmp)
+            tmp *= scale
+            gx = tmp
+        else:
+            gx = g * scale
+    grads = [gx]
+    if has_weight:
+        grads.append(gw if need_w else None)
+    if has_bias:
+        grads.append(gb if need_b else None)
+    return tuple(grads)
+
+
+__all__ = ["batch_norm", "nll_loss"]
