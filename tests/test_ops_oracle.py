@@ -650,6 +650,26 @@ def test_mse_loss(oracle, reduction, dtype):
            [normal((3, 4), 50), normal((3, 4), 51)], dtype)
 
 
+@oracle_for("nll_loss")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss(oracle, reduction, dtype):
+    target = np.array([0, 2, 1, 2])
+    weight = np.array([0.5, 1.0, 2.0])
+    oracle(lambda a: cr.ops.nll_loss(cr.log_softmax(a, axis=1), cr.tensor(target),
+                                     weight=cr.tensor(weight.astype(dtype)),
+                                     ignore_index=1, reduction=reduction),
+           lambda a: F.nll_loss(F.log_softmax(a, dim=1), torch.from_numpy(target),
+                                weight=torch.from_numpy(weight.astype(dtype)),
+                                ignore_index=1, reduction=reduction),
+           [normal((4, 3), 60)], dtype)
+
+
+# batch_norm's oracle tests (train and eval, both ranks, affine or not) use this file's oracle
+# fixture in tests/test_batch_norm_fused.py.
+covers("batch_norm")
+
+
 # --------------------------------------------------------------------------- coverage
 def test_every_primitive_has_an_oracle_test():
     """Runs last in this file (pytest keeps definition order), after every ``covers`` call."""

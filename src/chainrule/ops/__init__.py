@@ -21,6 +21,7 @@ from chainrule.ops.loss import (
     cross_entropy,
     mse_loss,
 )
+from chainrule.ops.nn_ops import batch_norm, nll_loss
 from chainrule.ops.reduction import logsumexp, max, mean, min, sum, var
 from chainrule.ops.shape import (
     broadcast_to,
@@ -73,10 +74,11 @@ def install_tensor_methods(cls):
 
 
 __all__ = [
-    "abs", "add", "astype", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "broadcast_to", "clip", "concat", "cross_entropy", "div", "elu", "exp", "flatten", "gelu",
-    "getitem", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mse_loss", "mul", "neg", "permute", "pow", "relu",
-    "reshape", "rpow", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "step",
-    "sub", "sum", "swapaxes", "tanh", "transpose", "unbroadcast", "unsqueeze", "var", "where",
+    "abs", "add", "astype", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "broadcast_to", "clip", "concat", "cross_entropy",
+    "div", "elu", "exp", "flatten", "gelu", "getitem", "leaky_relu", "linear", "log",
+    "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "mse_loss", "mul", "neg", "nll_loss", "permute", "pow", "relu", "reshape", "rpow",
+    "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "step", "sub", "sum",
+    "swapaxes", "tanh", "transpose", "unbroadcast", "unsqueeze", "var", "where",
 ]

@@ -44,6 +44,9 @@ _RULES = {
     "matmul": ("∂(X@Y)/∂X: g ↦ g @ Yᵀ", "∂(X@Y)/∂Y: g ↦ Xᵀ @ g"),
     "linear": ("g ↦ g @ W", "g ↦ gᵀ @ x", "g ↦ Σ_rows g"),
     "mse_loss": ("∂/∂x = 2(x − t)/N", "∂/∂t = −2(x − t)/N"),
+    "cross_entropy": ("∂/∂z = softmax(z) − onehot(t)",),
+    "binary_cross_entropy_with_logits": ("∂/∂z = σ(z) − t", "∂/∂t = −z"),
+    "batch_norm": ("g ↦ γr(g − Σg/M − x̂·Σ(g·x̂)/M)", "g ↦ Σ g·x̂", "g ↦ Σ g"),
 }
 
 
