@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from test_train import StopAt  # the simulated Ctrl-C shared with the resume tests
 
 import chainrule as cr
 from chainrule.cli import main
@@ -42,17 +43,6 @@ class BatchLRs(Callback):
 
     def on_batch_end(self, run, batch, logs):
         self.lrs.append(run.lr)
-
-
-class StopAt(Callback):
-    """Simulates a crash (Ctrl-C) in the middle of an epoch."""
-
-    def __init__(self, epoch, batch):
-        self.epoch, self.batch = epoch, batch
-
-    def on_batch_end(self, run, batch, logs):
-        if run.epoch == self.epoch and batch == self.batch:
-            raise KeyboardInterrupt
 
 
 # --------------------------------------------------------------------------- per-batch stepping
