@@ -32,14 +32,8 @@ class Adagrad(Optimizer):
                     "maximize": maximize}
         super().__init__(params, defaults)
 
-    def _validate(self, group):
-        super()._validate(group)
-        lr_decay = group.get("lr_decay", 0)
-        if not lr_decay >= 0.0:
-            raise ValueError(f"Adagrad: invalid lr_decay value: {lr_decay}")
-        init = group.get("initial_accumulator_value", 0)
-        if not init >= 0.0:
-            raise ValueError(f"Adagrad: invalid initial_accumulator_value value: {init}")
+    _non_negative = {**Optimizer._non_negative, "lr_decay": "lr_decay value",
+                     "initial_accumulator_value": "initial_accumulator_value value"}
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)

@@ -80,17 +80,17 @@ class Optimizer:
             self.add_param_group(group)
 
     # ------------------------------------------------------------------ configuration
+    # Hyper-parameters that must be >= 0, with the words PyTorch's errors use for them;
+    # subclasses extend the dict, and override _validate only for other rules.
+    _non_negative = {"lr": "learning rate", "weight_decay": "weight_decay value",
+                     "eps": "epsilon value"}
+
     def _validate(self, group):
         """Raise ValueError naming the optimiser and the bad value; subclasses extend this."""
-        lr = group.get("lr", 0.0)
-        if not lr >= 0.0:
-            raise ValueError(f"{type(self).__name__}: invalid learning rate: {lr}")
-        wd = group.get("weight_decay", 0.0)
-        if not wd >= 0.0:
-            raise ValueError(f"{type(self).__name__}: invalid weight_decay value: {wd}")
-        eps = group.get("eps", 0.0)
-        if not eps >= 0.0:
-            raise ValueError(f"{type(self).__name__}: invalid epsilon value: {eps}")
+        for key, words in self._non_negative.items():
+            value = group.get(key, 0.0)
+            if not value >= 0.0:
+                raise ValueError(f"{type(self).__name__}: invalid {words}: {value}")
 
     def add_param_group(self, param_group):
         """Add a group of parameters (a dict with ``"params"`` and optional hyper-parameters).

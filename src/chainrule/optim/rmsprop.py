@@ -38,14 +38,8 @@ class RMSprop(Optimizer):
                     "momentum": momentum, "centered": centered, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def _validate(self, group):
-        super()._validate(group)
-        momentum = group.get("momentum", 0)
-        if not momentum >= 0.0:
-            raise ValueError(f"RMSprop: invalid momentum value: {momentum}")
-        alpha = group.get("alpha", 0.99)
-        if not alpha >= 0.0:
-            raise ValueError(f"RMSprop: invalid alpha value: {alpha}")
+    _non_negative = {**Optimizer._non_negative, "momentum": "momentum value",
+                     "alpha": "alpha value"}
 
     def step(self, closure=None):
         """Perform one update of every parameter that has a gradient (see the class docstring)."""

@@ -36,11 +36,11 @@ class SGD(Optimizer):
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
         super().__init__(params, defaults)
 
+    _non_negative = {**Optimizer._non_negative, "momentum": "momentum value"}
+
     def _validate(self, group):
         super()._validate(group)
         momentum = group.get("momentum", 0)
-        if not momentum >= 0.0:
-            raise ValueError(f"SGD: invalid momentum value: {momentum}")
         if group.get("nesterov") and (momentum <= 0 or group.get("dampening", 0) != 0):
             raise ValueError(
                 f"SGD: Nesterov momentum requires a momentum and zero dampening, got "
