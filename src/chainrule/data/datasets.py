@@ -12,7 +12,8 @@ labels int64.
 ((1797, 64), 10)
 
 - toy: `logic_gate`, `circles`, `moons`, `spirals`, `blobs`
-- embedded (offline): `digits` (8x8 handwritten digits), `iris`
+- embedded (offline): `digits` (8x8 handwritten digits), `iris`, `shakespeare` (Hamlet's
+  text, for character models) with `CharVocab`
 - your files: `mnist`, `fashion_mnist` (IDX files in a folder), `read_idx`, `write_idx`,
   `load_csv`
 """
@@ -22,9 +23,11 @@ from chainrule.data.embedded import digits, iris
 from chainrule.data.idx import fashion_mnist, mnist, read_idx, write_idx
 from chainrule.data.synthetic import blobs, circles, logic_gate, moons, spirals
 from chainrule.data.tabular import load_csv
+from chainrule.data.text import CharVocab, shakespeare
 
 __all__ = [
     "Bunch",
+    "CharVocab",
     "blobs",
     "circles",
     "digits",
@@ -35,6 +38,7 @@ __all__ = [
     "mnist",
     "moons",
     "read_idx",
+    "shakespeare",
     "spirals",
     "write_idx",
 ]
