@@ -46,10 +46,22 @@ def set_default_dtype(dtype):
 def manual_seed(seed):
     """Seed every random draw of the library (initialisation, dropout, shuffling).
 
+    ``seed`` is a non-negative integer (a Python or NumPy int); anything else raises
+    TypeError or ValueError naming it, rather than being rounded or hashed.
+
     >>> manual_seed(0); a = get_rng().random(); manual_seed(0); a == get_rng().random()
     True
+    >>> manual_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: manual_seed: seed must be a non-negative integer, got -1
     """
-    _rng["generator"] = np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: seed must be an integer, got {seed!r} "
+                        f"({type(seed).__name__})")
+    if seed < 0:
+        raise ValueError(f"manual_seed: seed must be a non-negative integer, got {seed}")
+    _rng["generator"] = np.random.default_rng(int(seed))
 
 
 def get_rng():

@@ -29,7 +29,13 @@ def _as_array(data, dtype=None):
     elif isinstance(data, np.generic):  # NumPy scalars keep their dtype, like arrays
         array = np.asarray(data)
     else:
+        if data is None or isinstance(data, (str, bytes)):
+            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
+                            f"{data!r}; give numbers, a (nested) list of numbers or an array")
         array = np.asarray(data)
+        if array.dtype.kind in "OUSV" and dtype is None:  # objects, strings, bytes, records
+            raise TypeError(f"tensor: could not infer a numeric dtype from {_preview(data)} "
+                            f"(NumPy made it {array.dtype}); give numbers only")
         # Python floats and lists of floats become the default float dtype (float32).
         if array.dtype == np.float64 and dtype is None:
             array = array.astype(get_default_dtype())
@@ -38,6 +44,11 @@ def _as_array(data, dtype=None):
     elif array.dtype.kind in "iu" and array.dtype != np.int64:
         array = array.astype(np.int64)
     return array
+
+
+def _preview(data, limit=60):
+    text = repr(data)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class Tensor:

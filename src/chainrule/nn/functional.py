@@ -77,6 +77,9 @@ def l1_loss(input, target, reduction="mean"):
 
 def _difference(input, target, op):
     """``input − target``, with a broadcasting error that names the loss, not ``sub``."""
+    from chainrule.ops.loss import check_target_size
+
+    check_target_size(op, input.shape, target.shape)
     try:
         return input - target
     except ValueError:

@@ -32,6 +32,10 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
+        for arg, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"Linear: {arg} must be an integer, got {value!r} "
+                                f"({type(value).__name__})")
         if in_features < 0 or out_features < 0:
             raise ValueError(
                 f"Linear: in_features and out_features must be >= 0, got {in_features} and "

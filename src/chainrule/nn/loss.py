@@ -38,6 +38,10 @@ def _to_list(value):
 
 
 class _Loss(Module):
+    # What the target is ("regression", "binary" or "classes"): `fit` matches targets to
+    # outputs and picks its default metrics by it (chainrule.train.loop.loss_kind).
+    target_kind = None
+
     def __init__(self, reduction="mean"):
         super().__init__()
         F._check_reduction(reduction, type(self).__name__)
@@ -55,6 +59,8 @@ class MSELoss(_Loss):
     2.0
     """
 
+    target_kind = "regression"
+
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
@@ -67,6 +73,8 @@ class L1Loss(_Loss):
     4.0
     """
 
+    target_kind = "regression"
+
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
@@ -78,6 +86,8 @@ class HuberLoss(_Loss):
     >>> cr.nn.HuberLoss(delta=1.0)(cr.tensor([3.0]), cr.tensor([0.0])).item()
     2.5
     """
+
+    target_kind = "regression"
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction)
@@ -101,6 +111,8 @@ class BCELoss(_Loss):
     0.693147
     """
 
+    target_kind = "binary"
+
     def __init__(self, weight=None, reduction="mean"):
         super().__init__(reduction)
         self.register_buffer("weight", _as_buffer(weight))
@@ -121,6 +133,8 @@ class BCEWithLogitsLoss(_Loss):
     >>> round(cr.nn.BCEWithLogitsLoss()(cr.tensor([0.0]), cr.tensor([1.0])).item(), 6)
     0.693147
     """
+
+    target_kind = "binary"
 
     def __init__(self, weight=None, reduction="mean", pos_weight=None):
         super().__init__(reduction)
@@ -150,6 +164,8 @@ class CrossEntropyLoss(_Loss):
     0.693147
     """
 
+    target_kind = "classes"
+
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(reduction)
         if not 0.0 <= label_smoothing <= 1.0:
@@ -177,6 +193,8 @@ class NLLLoss(_Loss):
     >>> cr.nn.NLLLoss()(cr.tensor([[-1.0, -2.0]]), cr.tensor([0])).item()
     1.0
     """
+
+    target_kind = "classes"
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
         super().__init__(reduction)

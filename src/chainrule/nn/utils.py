@@ -45,6 +45,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     >>> float(clip_grad_norm_([w], 10.0)), w.grad.tolist()
     (5.0, [3.0, 4.0])
     """
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.number)) \
+            or not max_norm >= 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
     params = [p for p in _param_list(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not params:

@@ -10,6 +10,8 @@ familiar ``prediction − target``.
 0.1269
 """
 
+import warnings
+
 import numpy as np
 
 from chainrule.ops.activation import _sigmoid
@@ -50,6 +52,53 @@ def _numel(shape):
     return n
 
 
+def check_target_size(op, input_shape, target_shape):
+    """Warn, in PyTorch's words, when an element-wise loss gets a target whose shape differs
+    from the input's but broadcasts with it: ``(N, 1)`` outputs against ``(N,)`` targets give an
+    ``(N, N)`` loss that trains a model to learn nothing. Shapes that cannot broadcast are left
+    to the loss's own error.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always"); check_target_size("mse_loss", (3, 1), (3,))
+    >>> print(w[0].message)  # doctest: +ELLIPSIS
+    mse_loss: Using a target size (3,) that is different to the input size (3, 1). ...
+    """
+    input_shape, target_shape = tuple(input_shape), tuple(target_shape)
+    if input_shape == target_shape:
+        return
+    try:
+        np.broadcast_shapes(input_shape, target_shape)
+    except ValueError:
+        return
+    warnings.warn(
+        f"{op}: Using a target size {target_shape} that is different to the input size "
+        f"{input_shape}. This will likely lead to incorrect results due to broadcasting. "
+        "Please ensure they have the same size.", UserWarning, stacklevel=4)
+
+
+def check_class_labels(op, target, input_shape, probabilities_allowed=True):
+    """TypeError when a class-index loss gets float labels: a float target of the input's shape
+    is a probability target (where the loss takes one), any other float target was meant as
+    class indices and must be converted with ``.long()``.
+
+    >>> check_class_labels("nll_loss", np.zeros(2, np.int64), (2, 3))
+    >>> check_class_labels("nll_loss", np.zeros(2), (2, 3))
+    Traceback (most recent call last):
+    ...
+    TypeError: nll_loss: class labels must be integers, got a float64 target of shape (2,) for input of shape (2, 3); convert them with target.long() (or np.int64)
+    """
+    if target.dtype.kind in "iu":
+        return
+    if probabilities_allowed and target.shape == tuple(input_shape):
+        return
+    hint = " (or give class probabilities of the input's shape)" if probabilities_allowed else ""
+    raise TypeError(
+        f"{op}: class labels must be integers, got a {target.dtype} target of shape "
+        f"{target.shape} for input of shape {tuple(input_shape)}; convert them with "
+        f"target.long() (or np.int64){hint}")
+
+
 # --------------------------------------------------------------------------- mse
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error ``mean((input − target)²)``; d/dinput = 2 (input − target) / N.
@@ -60,6 +109,7 @@ def mse_loss(input, target, reduction="mean"):
     """
     _check_reduction(reduction, "mse_loss")
     input, target = as_tensor(input), as_tensor(target)
+    check_target_size("mse_loss", input.data.shape, target.data.shape)
     try:
         diff = input.data - target.data
     except ValueError:
@@ -231,6 +281,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     x2 = xr.reshape(-1, n_classes)
     logp = _logsoftmax_rows(x2)
     t = target.data
+    check_class_labels(op, t, x.shape)
     w = weight.data if isinstance(weight, Tensor) else weight
     w = None if w is None else np.asarray(w)
     if w is not None and w.shape != (n_classes,):

@@ -36,8 +36,9 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     x = input.data
     if x.ndim == 0:
         raise ValueError(f"{op}: input must have a class dimension, got a scalar")
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype}")
+    from chainrule.ops.loss import check_class_labels
+
+    check_class_labels(op, t, x.shape, probabilities_allowed=False)
     unbatched = x.ndim == 1
     xr = x[None, :] if unbatched else np.moveaxis(x, 1, -1)  # classes last
     rows_shape = xr.shape[:-1]

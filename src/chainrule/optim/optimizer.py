@@ -89,6 +89,10 @@ class Optimizer:
         """Raise ValueError naming the optimiser and the bad value; subclasses extend this."""
         for key, words in self._non_negative.items():
             value = group.get(key, 0.0)
+            if value is not required and (isinstance(value, bool)
+                                          or not isinstance(value, (int, float, np.number))):
+                raise TypeError(f"{type(self).__name__}: {key} must be a number, got "
+                                f"{value!r} ({type(value).__name__})")
             if not value >= 0.0:
                 raise ValueError(f"{type(self).__name__}: invalid {words}: {value}")
 
@@ -288,6 +292,7 @@ class Optimizer:
         name = type(self).__name__
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
+        _check_same_optimizer(self, saved_groups)
         if len(groups) != len(saved_groups):
             raise ValueError(
                 f"{name}.load_state_dict: the saved state has {len(saved_groups)} param groups "
@@ -317,6 +322,52 @@ class Optimizer:
             new_groups.append(new)
         self.state = state
         self.param_groups = new_groups
+
+
+def _hyper_parameters(cls):
+    """The default hyper-parameter names of an optimiser class (built on a dummy parameter)."""
+    names = _HYPER_PARAMETERS.get(cls)
+    if names is None:
+        dummy = [Tensor(np.zeros(1, np.float32), requires_grad=True)]
+        try:
+            names = frozenset(cls(dummy).defaults)
+        except Exception:  # e.g. an lr without a default
+            try:
+                names = frozenset(cls(dummy, lr=0.01).defaults)
+            except Exception:
+                names = frozenset()
+        _HYPER_PARAMETERS[cls] = names
+    return names
+
+
+_HYPER_PARAMETERS = {}
+
+
+def _optimizer_classes():
+    import chainrule.optim as optim
+
+    return [c for c in vars(optim).values()
+            if isinstance(c, type) and issubclass(c, Optimizer) and c is not Optimizer]
+
+
+def _check_same_optimizer(opt, saved_groups):
+    """Refuse the state of another optimiser class: its groups hold hyper-parameters this one
+    does not have, which another chainrule optimiser does (momentum for Adam, betas for SGD).
+    Keys nobody declares (a scheduler's initial_lr, PyTorch's foreach) are let through."""
+    mine = set(opt.defaults) | {"params", "param_names"}
+    classes = _optimizer_classes()
+    foreign = set().union(*(_hyper_parameters(c) for c in classes)) - mine
+    for group in saved_groups:
+        extra = sorted(k for k in group if k in foreign)
+        if extra:
+            keys = set(group) - {"params", "param_names"}
+            best = max(classes, key=lambda c: (len(keys & _hyper_parameters(c))
+                                               - len(_hyper_parameters(c) - keys)))
+            name = type(opt).__name__
+            raise ValueError(
+                f"{name}.load_state_dict: the saved state is from another optimiser "
+                f"({best.__name__}, by its hyper-parameters {extra}), not {name}; load it into "
+                f"{best.__name__}, or start {name} fresh")
 
 
 def _restore(value, key, param, index, name):

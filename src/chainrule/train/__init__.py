@@ -18,7 +18,15 @@ True
 
 from chainrule.train.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from chainrule.train.history import History
-from chainrule.train.loop import Run, TrainingDivergedError, eval_mode, evaluate, fit, predict
+from chainrule.train.loop import (
+    Run,
+    TrainingDivergedError,
+    TrainingInterrupted,
+    eval_mode,
+    evaluate,
+    fit,
+    predict,
+)
 from chainrule.train.metrics import (
     accuracy,
     get_metric,
@@ -36,6 +44,7 @@ __all__ = [
     "ModelCheckpoint",
     "Run",
     "TrainingDivergedError",
+    "TrainingInterrupted",
     "accuracy",
     "eval_mode",
     "evaluate",

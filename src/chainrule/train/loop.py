@@ -63,6 +63,20 @@ class TrainingDivergedError(RuntimeError):
         self.history, self.checkpoint = history, checkpoint
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C, or SIGTERM where the caller turns it into one).
+
+    A KeyboardInterrupt, so code that catches those still does. Attributes: ``epoch`` (the
+    epoch in progress, 1-based; its partial work is discarded), ``history`` (the completed
+    epochs) and ``checkpoint`` (path of the newest complete checkpoint file, or None): resume
+    with ``fit(..., resume=checkpoint)``.
+    """
+
+    def __init__(self, message, epoch, history=None, checkpoint=None):
+        super().__init__(message)
+        self.epoch, self.history, self.checkpoint = epoch, history, checkpoint
+
+
 class Run:
     """The state of one `fit` call, handed to every callback hook.
 
@@ -158,11 +172,80 @@ def _metric_fns(metrics):
     return fns
 
 
-def _compute_metrics(fns, outputs, targets, prefix=""):
+# What a loss expects of its target decides how fit matches targets to outputs and which
+# metrics suit it: "regression" and "binary" losses compare element by element (a 1-D target
+# of a one-output model is reshaped to (N, 1)); "classes" losses take class indices.
+_FUNCTION_KINDS = {
+    "mse_loss": "regression", "l1_loss": "regression", "huber_loss": "regression",
+    "smooth_l1_loss": "regression", "binary_cross_entropy": "binary",
+    "binary_cross_entropy_with_logits": "binary", "cross_entropy": "classes",
+    "nll_loss": "classes",
+}
+
+
+def loss_kind(loss_fn):
+    """``"regression"``, ``"binary"``, ``"classes"`` or None (unknown) for a loss module or
+    function.
+
+    >>> import chainrule as cr
+    >>> loss_kind(cr.nn.MSELoss()), loss_kind(cr.nn.CrossEntropyLoss()), loss_kind(len)
+    ('regression', 'classes', None)
+    """
+    kind = getattr(loss_fn, "target_kind", None)
+    if kind is None and callable(loss_fn):
+        kind = _FUNCTION_KINDS.get(getattr(loss_fn, "__name__", None))
+    return kind
+
+
+def match_target(out, target, kind):
+    """The target reshaped to the output's shape where that is unambiguous: a 1-D target
+    ``(N,)`` of a one-output model ``(N, 1)`` under an element-wise loss (which would otherwise
+    broadcast to ``(N, N)``). Anything else is returned as it is.
+
+    >>> import numpy as np, chainrule as cr
+    >>> match_target(cr.zeros(4, 1), cr.zeros(4), "regression").shape
+    (4, 1)
+    """
+    if kind not in ("regression", "binary"):
+        return target
+    out_shape, t_shape = getattr(out, "shape", None), getattr(target, "shape", None)
+    if out_shape is None or t_shape is None or len(out_shape) != len(t_shape) + 1:
+        return target
+    if out_shape[-1] != 1 or tuple(out_shape[:-1]) != tuple(t_shape):
+        return target
+    return target.reshape(*t_shape, 1) if isinstance(target, Tensor) else \
+        np.reshape(target, (*t_shape, 1))
+
+
+def _auto_metrics(loss_fn, loader):
+    """fit's default metrics: accuracy for classification losses (or integer targets under an
+    unknown loss), none for regression."""
+    kind = loss_kind(loss_fn)
+    if kind in ("classes", "binary"):
+        return ("accuracy",)
+    if kind == "regression":
+        return ()
+    dataset = getattr(loader, "dataset", None)
+    try:
+        first = dataset[0] if dataset is not None and len(dataset) else None
+    except Exception:  # a dataset that cannot be indexed: no guess
+        return ()
+    target = first[1] if isinstance(first, (tuple, list)) and len(first) == 2 else None
+    dtype = getattr(getattr(target, "data", target), "dtype", None)
+    return ("accuracy",) if dtype is not None and dtype.kind in "iu" else ()
+
+
+def _compute_metrics(fns, outputs, targets, prefix="", kind=None):
     if not fns:
         return {}
     y_pred = np.concatenate(outputs)
     y_true = np.concatenate(targets)
+    if kind == "classes" and y_pred.ndim == 2 and y_pred.shape[1] == 1:
+        # One class: its score is one column, which the metrics would read as a binary
+        # logit. Give them the (N, C >= 2) score form they read as classes, in which the
+        # only class always wins.
+        with np.errstate(invalid="ignore"):
+            y_pred = np.concatenate([y_pred, np.full_like(y_pred, -np.inf)], axis=1)
     return {prefix + name: float(fn(y_true, y_pred)) for name, fn in fns}
 
 
@@ -181,17 +264,22 @@ def evaluate(model, loss_fn, data, metrics=(), batch_size: int = 256) -> dict:
     >>> sorted(out)
     ['loss', 'mae']
     """
-    return _evaluate(model, loss_fn, data, _metric_fns(metrics), batch_size)
+    loader = _as_loader(data, batch_size, shuffle=False, seed=None, where="evaluate")
+    if isinstance(metrics, str) and metrics == "auto":
+        metrics = _auto_metrics(loss_fn, loader)
+    return _evaluate(model, loss_fn, loader, _metric_fns(metrics), batch_size)
 
 
 def _evaluate(model, loss_fn, data, fns, batch_size):
     loader = _as_loader(data, batch_size, shuffle=False, seed=None, where="evaluate")
     total, count, outputs, targets = 0.0, 0, [], []
     summed = getattr(loss_fn, "reduction", "mean") == "sum"
+    kind = loss_kind(loss_fn)
     with eval_mode(model), no_grad():
         for batch in loader:
             xb, yb = _split_batch(batch, "evaluate")
             out = model(xb)
+            yb = match_target(out, yb, kind)
             n = len(xb)
             if loss_fn is not None:
                 value = _loss_value(loss_fn(out, yb), "evaluate")
@@ -203,7 +291,7 @@ def _evaluate(model, loss_fn, data, fns, batch_size):
     results = {}
     if loss_fn is not None:
         results["loss"] = total if summed else total / count
-    results.update(_compute_metrics(fns, outputs, targets))
+    results.update(_compute_metrics(fns, outputs, targets, kind=kind))
     return results
 
 
@@ -329,14 +417,38 @@ def _resume(path, run, callbacks):
     return int(ckpt["epoch"]), bool(extra.get("stopped", False))
 
 
+def _check_checkpoint(checkpoint, every):
+    """Pre-flight: the checkpoint's folder exists (not discovered after the first epoch)."""
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise ValueError(f"fit: checkpoint_every must be a positive integer, got {every!r}")
+    if checkpoint is not None:
+        folder = os.path.dirname(os.path.abspath(os.fspath(checkpoint)))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"fit: the folder of the checkpoint "
+                                    f"'{os.fspath(checkpoint)}' does not exist ({folder})")
+        if os.path.isdir(os.fspath(checkpoint)):
+            raise IsADirectoryError(f"fit: checkpoint '{os.fspath(checkpoint)}' is a folder; "
+                                    "give a file path such as run/checkpoint.safetensors")
+    return int(every)
+
+
+def _interrupted(run, last_good):
+    """The TrainingInterrupted that a Ctrl-C during ``run`` becomes: it carries what survives,
+    the completed epochs' history and the newest complete checkpoint."""
+    kept = f"; the checkpoint '{last_good[0]}' holds epoch {last_good[1]}" if last_good else ""
+    return TrainingInterrupted(f"fit: interrupted in epoch {run.epoch}/{run.epochs}{kept}",
+                               epoch=run.epoch, history=run.history,
+                               checkpoint=last_good[0] if last_good else None)
+
+
 def _live(reporter):
     return type(reporter).__name__ == "RichReporter"
 
 
 def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32,
-        val_data=None, metrics=("accuracy",), scheduler=None, callbacks=(), progress=True,
+        val_data=None, metrics="auto", scheduler=None, callbacks=(), progress=True,
         shuffle: bool = True, seed=None, resume=None, checkpoint=None,
-        scheduler_interval: str = "epoch") -> History:
+        scheduler_interval: str = "epoch", checkpoint_every: int = 1) -> History:
     """Train ``model`` with minibatch gradient descent and return its `History`.
 
     Args:
@@ -350,10 +462,12 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
         batch_size: samples per step.
         val_data: evaluated after every epoch (same forms as ``train_data``); adds
             ``val_loss`` and ``val_<metric>`` to the logs.
-        metrics: names or functions (see `chainrule.train.metrics`); ``()`` for none. The
+        metrics: names or functions (see `chainrule.train.metrics`); ``()`` for none;
+            ``"auto"`` (the default): ``accuracy`` for a classification loss (cross-entropy,
+            NLL, binary cross-entropy) or integer targets, none for a regression loss. The
             training metrics of an epoch are computed on the outputs the model gave during
             the epoch (train mode, weights changing), as Keras does; validation metrics use the
-            final weights in eval mode. Use ``metrics=()`` for a regression model.
+            final weights in eval mode.
         scheduler: a learning-rate scheduler, stepped as ``scheduler_interval`` says;
             ``ReduceLROnPlateau`` is stepped once after every epoch with ``val_loss`` (or
             ``loss`` without validation data).
@@ -368,7 +482,10 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
             optimizer, scheduler, history, data order and random state, and continue with the
             next epoch. An interrupted run resumed this way ends with exactly the weights of an
             uninterrupted one.
-        checkpoint: path to write such a checkpoint to, atomically, after every epoch.
+        checkpoint: path to write such a checkpoint to, atomically, after every
+            ``checkpoint_every``-th epoch and after the last one. Its folder must exist
+            (checked before the first epoch, FileNotFoundError otherwise).
+        checkpoint_every: write the checkpoint every this many epochs (default 1).
         scheduler_interval: ``"epoch"`` (default): ``scheduler.step()`` after every epoch;
             ``"batch"``: after every ``optimizer.step()``, so the scheduler counts steps, not
             epochs (size ``T_max``, ``step_size``, warm-up lengths in batches:
@@ -384,15 +501,24 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
         batch it is the rate the next step would use (the last one of a cosine run is its
         ``eta_min``).
 
+    Targets are matched to the outputs where that is unambiguous: under an element-wise loss
+    (MSE, L1, Huber, binary cross-entropy) a 1-D target ``(N,)`` of a one-output model
+    ``(N, 1)`` is used as ``(N, 1)``, not broadcast to ``(N, N)``.
+
     Raises:
+        TrainingInterrupted: Ctrl-C (a KeyboardInterrupt) during training; it carries the
+            completed epochs' ``history`` and the newest ``checkpoint``, which resumes exactly.
         TrainingDivergedError: the loss became NaN or infinite (its message names the epoch
             and batch). The checkpoint file, if any, still holds the last good epoch.
     """
     epochs = _check_epochs(epochs)
     scheduler_interval = _check_scheduler_interval(scheduler_interval, scheduler)
-    fns = _metric_fns(metrics)
+    checkpoint_every = _check_checkpoint(checkpoint, checkpoint_every)
     callbacks = _check_callbacks(callbacks)
     loader = _as_loader(train_data, batch_size, shuffle, seed, "fit")
+    if isinstance(metrics, str) and metrics == "auto":
+        metrics = _auto_metrics(loss_fn, loader)
+    fns = _metric_fns(metrics)
     val_size = batch_size if isinstance(batch_size, int) and batch_size > 256 else 256
     run = Run(model, loss_fn, optimizer, scheduler, loader, History(), epochs,
               scheduler_interval)
@@ -432,7 +558,8 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
             for cb in callbacks:
                 cb.on_epoch_end(run, epoch, logs)
             reporter.epoch_end(epoch, {k: v for k, v in logs.items() if v is not None})
-            if checkpoint is not None:
+            if checkpoint is not None and (epoch % checkpoint_every == 0 or epoch == last
+                                           or run.stop_training):
                 _save_checkpoint(checkpoint, run, callbacks)
                 last_good = (os.fspath(checkpoint), epoch)
             if run.stop_training:
@@ -441,6 +568,10 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
             cb.on_train_end(run)
         for line in run.messages:
             reporter.message(line)
+    except KeyboardInterrupt as e:
+        if isinstance(e, TrainingInterrupted):
+            raise
+        raise _interrupted(run, last_good) from None
     finally:
         reporter.train_end()
         if hasattr(model, "train"):
@@ -459,10 +590,12 @@ def _train_epoch(run, fns, callbacks, reporter, live, last_good):
     steps = len(run.loader)
     # Per-batch scheduling steps right after optimizer.step(), as in PyTorch.
     batch_scheduler = run.scheduler if run.scheduler_interval == "batch" else None
+    kind = loss_kind(loss_fn)
     for b, batch in enumerate(run.loader, 1):
         xb, yb = _split_batch(batch, "fit")
         optimizer.zero_grad()
         out = model(xb)
+        yb = match_target(out, yb, kind)
         loss = loss_fn(out, yb)
         value = _loss_value(loss, "fit")
         if not math.isfinite(value):
@@ -491,7 +624,7 @@ def _train_epoch(run, fns, callbacks, reporter, live, last_good):
         raise ValueError("fit: the training loader produced no batches (drop_last with fewer "
                          "samples than batch_size?)")
     logs = {"loss": total / count}
-    logs.update(_compute_metrics(fns, outputs, targets))
+    logs.update(_compute_metrics(fns, outputs, targets, kind=kind))
     return logs
 
 
