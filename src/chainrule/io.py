@@ -231,6 +231,12 @@ def save(obj, path):
     _atomic_write(path, stnp.save(encoder.tensors, metadata=metadata), "cr.save")
 
 
+# Limits on what a file may ask of the reader before anything is allocated.
+MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit
+MAX_NESTING = 100  # containers inside containers, in the header and in the chainrule document
+_BUDGET_FACTOR, _BUDGET_SLACK = 2, 1 << 20  # a model may need 2x the file's tensors + 1 MiB
+
+
 def _bad(path, what):
     return CheckpointError(f"cr.load: '{path}' is not a valid safetensors file: {what}")
 
@@ -246,29 +252,88 @@ def _read_header(path, data):
     if len(data) < 8:
         raise _bad(path, f"the file has only {len(data)} bytes (truncated or empty)")
     size = int.from_bytes(data[:8], "little")
+    if size > MAX_HEADER_BYTES and size <= len(data) - 8:
+        raise _bad(path, f"the header claims {size} bytes, more than the {MAX_HEADER_BYTES} "
+                         "a safetensors header may have")
     if size > len(data) - 8:
         if data[:1] in (b"{", b"["):
             raise _bad(path, "it looks like a JSON or text file, not a safetensors file")
         raise _bad(path, f"the header claims {size} bytes but the file has {len(data)} bytes "
                          "in all (truncated, or not a safetensors file)")
-    try:
-        header = json.loads(bytes(data[8:8 + size]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise _bad(path, f"the header is not valid JSON ({e}); the file is corrupted") from None
+    header = _parse_json(bytes(data[8:8 + size]), path, "the header")
     if not isinstance(header, dict):
         raise _bad(path, "the header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict):
         raise _bad(path, "the header's __metadata__ is not a JSON object (corrupted)")
-    try:
-        end = 8 + size + max((int(entry["data_offsets"][1]) for entry in header.values()),
-                             default=0)
-    except (TypeError, KeyError, IndexError, ValueError):
-        raise _bad(path, "the header does not describe tensors (corrupted)") from None
+    end = 8 + size + _check_entries(path, header)
     if end > len(data):
         raise _bad(path, f"the tensors need {end} bytes but the file has {len(data)} "
                          "(truncated mid-way)")
     return metadata
+
+
+def _parse_json(raw, path, what, fail=None):
+    """json.loads with the library's errors (``fail(reason)``, default `_bad`) for bad bytes
+    and absurd nesting."""
+    fail = fail or (lambda reason: _bad(path, reason))
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as e:
+        raise fail(f"{what} is not valid UTF-8 ({e}); the file is corrupted") from None
+    if _nesting(text) > MAX_NESTING:
+        raise fail(f"{what} is nested more than {MAX_NESTING} levels deep (crafted or "
+                   "corrupted)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise fail(f"{what} is not valid JSON ({e}); the file is corrupted") from None
+    except RecursionError:
+        raise fail(f"{what} is nested too deeply (crafted or corrupted)") from None
+
+
+def _nesting(text) -> int:
+    """An upper bound on the bracket depth of a JSON text (strings not excluded), vectorised:
+    a header of a million '[' is refused without a recursive parse."""
+    if "[" not in text and "{" not in text:
+        return 0
+    codes = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    steps = np.zeros(len(codes), dtype=np.int32)
+    steps[(codes == 0x5B) | (codes == 0x7B)] = 1
+    steps[(codes == 0x5D) | (codes == 0x7D)] = -1
+    depth = np.cumsum(steps, dtype=np.int64)
+    return int(depth.max()) if len(depth) else 0
+
+
+_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
+             "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8,
+             "C64": 8}
+
+
+def _check_entries(path, header) -> int:
+    """Every tensor entry: a known dtype, a shape of non-negative ints whose byte size equals
+    its data_offsets span, inside the data. Returns the bytes the data section needs."""
+    end = 0
+    for name, entry in header.items():
+        try:
+            dtype, shape, (lo, hi) = entry["dtype"], entry["shape"], entry["data_offsets"]
+            lo, hi = int(lo), int(hi)
+            dims = [int(d) for d in shape]
+        except (TypeError, KeyError, ValueError):
+            raise _bad(path, f"the header entry {str(name)[:80]!r} does not describe a tensor "
+                             "(corrupted)") from None
+        if dtype not in _ITEMSIZE:
+            raise _bad(path, f"tensor {str(name)[:80]!r} has an unknown dtype {dtype!r}")
+        if any(d < 0 for d in dims) or lo < 0 or hi < lo:
+            raise _bad(path, f"tensor {str(name)[:80]!r} has a negative size or offset")
+        nbytes = _ITEMSIZE[dtype]
+        for d in dims:  # exact integers: a crafted shape cannot overflow
+            nbytes *= d
+        if nbytes != hi - lo:
+            raise _bad(path, f"tensor {str(name)[:80]!r} of shape {dims} and dtype {dtype} "
+                             f"needs {nbytes} bytes but its offsets span {hi - lo}")
+        end = max(end, hi)
+    return end
 
 
 def load(path):
@@ -308,10 +373,8 @@ def _load_document(path, metadata, tensors):
         raise CheckpointError(f"{where}: the chainrule metadata is incomplete (file corrupted)")
     if metadata.get(f"{FORMAT}.crc32") != _checksum(document, tensors):
         raise CheckpointError(f"{where}: checksum mismatch, the file is corrupted")
-    try:
-        doc = json.loads(document)
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{where}: the chainrule metadata is not valid JSON ({e})") from None
+    doc = _parse_json(document, path, "the chainrule metadata",
+                      fail=lambda reason: CheckpointError(f"{where}: {reason}"))
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or "tree" not in doc:
         raise CheckpointError(f"{where}: the chainrule metadata has no format marker or tree")
     if not isinstance(doc.get("version"), int) or doc["version"] > VERSION:
@@ -376,13 +439,75 @@ def load_model(path, registry=None):
             "cr.save_model); read it with cr.load(path) and load the weights into a model "
             "built in code: model.load_state_dict(...)"
         )
-    from chainrule.nn.serialize import module_from_config
-
-    model = module_from_config(obj["architecture"], registry)
+    model = _build_bounded(path, obj.get("architecture"), obj.get("state_dict"), registry)
     model.load_state_dict(obj["state_dict"])
     if hasattr(model, "train"):
         model.train(obj.get("training", True))
     return model
+
+
+def _arrays(tree):
+    """The arrays of a loaded state dict (any nesting), iteratively."""
+    stack, found = [tree], []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, np.ndarray):
+            found.append(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return found
+
+
+def _check_architecture(where, node, n_elements, n_arrays):
+    """The architecture record before anything is built: a tree of at most MAX_NESTING levels
+    and a bounded number of modules, whose integer settings (layer sizes) are no larger than
+    the file's tensors could fill: a size bigger than the number of stored elements cannot
+    be backed by weights."""
+    bound = max(n_elements, 1 << 16)
+    max_nodes = 16 * n_arrays + 4096
+    stack, count = [(node, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise CheckpointError(f"{where}: the architecture is nested more than "
+                                  f"{MAX_NESTING} levels deep")
+        if isinstance(item, dict):
+            count += 1
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            count += 1
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > bound:
+            raise CheckpointError(f"{where}: the architecture asks for a size of {item}, more "
+                                  f"than the {n_elements} elements the file's tensors hold")
+        if count > max_nodes:
+            raise CheckpointError(f"{where}: the architecture has more than {max_nodes} "
+                                  "entries for its tensors (crafted or corrupted)")
+
+
+def _build_bounded(path, architecture, state_dict, registry):
+    """Rebuild the architecture without letting the file make us allocate more than it holds:
+    checked as data first, then built under an allocation budget of the stored bytes."""
+    from chainrule._allocation import AllocationBudgetError, allocation_budget
+    from chainrule.nn.serialize import module_from_config
+
+    where = f"cr.load_model: '{path}'"
+    if not isinstance(architecture, dict) or not isinstance(state_dict, dict):
+        raise CheckpointError(f"{where}: the model record has no architecture or weights")
+    arrays = _arrays(state_dict)
+    stored = sum(a.nbytes for a in arrays)
+    _check_architecture(where, architecture, sum(a.size for a in arrays), len(arrays))
+    try:
+        with allocation_budget(_BUDGET_FACTOR * stored + _BUDGET_SLACK, where):
+            return module_from_config(architecture, registry)
+    except AllocationBudgetError as e:
+        raise CheckpointError(f"{e}, but the file stores {stored} bytes of weights") from None
+    except (MemoryError, OverflowError) as e:
+        raise CheckpointError(f"{where}: the architecture asks for absurd sizes ({e})") from None
+    except (TypeError, ValueError, KeyError) as e:
+        raise CheckpointError(f"{where}: cannot rebuild the architecture ({e})") from None
 
 
 # ----------------------------------------------------------------------------- training state

@@ -15,7 +15,7 @@ tensor([2., 4., 6.])
 
 import numpy as np
 
-from chainrule import autograd
+from chainrule import _allocation, autograd
 from chainrule.autograd import GradMode
 from chainrule.backend import get_default_dtype
 
@@ -43,6 +43,8 @@ def _as_array(data, dtype=None):
         array = array.astype(dtype, copy=False)
     elif array.dtype.kind in "iu" and array.dtype != np.int64:
         array = array.astype(np.int64)
+    if _allocation.active:  # loading an untrusted model: bounded by the file's size
+        _allocation.charge(array)
     return array
 
 
