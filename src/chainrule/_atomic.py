@@ -43,9 +43,10 @@ def sweep_temporary_files(folder) -> list:
     that no longer run); returns the names removed. Never touches any other file.
 
     >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / ".w.safetensors.999999999-0a1b2c3d.tmp").write_bytes(b"x")
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / ".w.bin.999999999-0a1b2c3d.tmp").write_bytes(b"x")  # no such process
     >>> sweep_temporary_files(d), sorted(p.name for p in d.iterdir())
-    (['.w.safetensors.999999999-0a1b2c3d.tmp'], [])
+    (['.w.bin.999999999-0a1b2c3d.tmp'], [])
     """
     removed = []
     try:

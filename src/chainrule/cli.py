@@ -2,12 +2,18 @@
 
     chainrule train                         # an MLP on the 8x8 digits, prints test accuracy
     chainrule train --data moons --hidden 32,32 --epochs 200 --out runs/moons
+    chainrule train --resume runs/moons        # continue a run that was interrupted
     chainrule predict runs/moons/model.safetensors points.csv --output predictions.csv
     chainrule evaluate runs/moons/model.safetensors moons
     chainrule demo NAME
 
 Exit codes: 0 success, 1 a user error such as a missing or unreadable file (one line on
-stderr, no traceback), 2 wrong arguments (a usage message), 130 interrupted.
+stderr, no traceback), 2 wrong arguments (a usage message), 130 interrupted (Ctrl-C), 143
+stopped by SIGTERM; an interrupted ``train`` keeps its checkpoint and history and says how to
+resume it.
+
+The command line only parses arguments and reports: the training job is
+`chainrule.train.run` (in ``train/job.py``), which Python users can call too.
 
 `main(argv)` runs the command without leaving the process, so tests and notebooks call it
 directly: ``main(["train", "--epochs", "5", "--out", "tmp"])`` returns the exit code.
@@ -16,27 +22,11 @@ directly: ``main(["train", "--epochs", "5", "--out", "tmp"])`` returns the exit 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import time
-from pathlib import Path
+import warnings
 
 PROG = "chainrule"
-
-# Defaults per data set: what the network needs to learn it in seconds. Options given on the
-# command line override them.
-PRESETS = {
-    "digits": {"hidden": (256,), "epochs": 30, "lr": 1e-3, "batch_size": 32},
-    "iris": {"hidden": (16,), "epochs": 100, "lr": 1e-2, "batch_size": 16},
-    "gate": {"hidden": (8,), "activation": "tanh", "epochs": 300, "lr": 0.05, "batch_size": 4},
-    "toy": {"hidden": (64, 64), "epochs": 100, "lr": 1e-2, "batch_size": 32},
-    "spirals": {"hidden": (64, 64), "epochs": 200, "lr": 1e-2, "batch_size": 32},
-    "idx": {"hidden": (128,), "epochs": 10, "lr": 1e-3, "batch_size": 128},
-    "csv": {"hidden": (64,), "epochs": 100, "lr": 3e-3, "batch_size": 32},
-}
-# Learning rates for the optimisers that do not share Adam's scale.
-OTHER_LR = {"sgd": 0.05, "adagrad": 0.05}
 
 
 class UserError(Exception):
@@ -113,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train, evaluate and use small neural networks (chainrule, NumPy only).",
         epilog="Start with: chainrule train",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     data_help = ("digits, iris, xor (or and/or/nand/nor/xnor), circles, moons, spirals, blobs, "
@@ -122,33 +113,46 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a multilayer perceptron. With no options: the 8x8 digits, "
                     "a stratified 80/20 split, standardised features, one hidden layer of 256 "
                     "ReLU units, Adam and 30 epochs; prints the test accuracy.")
-    train.add_argument("--data", type=_data_arg, default="digits", metavar="DATA",
+    # Defaults are None (filled in by chainrule.train.RunOptions and the data set's preset),
+    # so that --resume can tell which options were given.
+    train.add_argument("--data", type=_data_arg, metavar="DATA",
                        help=f"data set: {data_help} (default: digits)")
     train.add_argument("--target", metavar="COL",
                        help="target column of a CSV file: a name or index (default: last)")
     train.add_argument("--task", choices=("auto", "classification", "regression"),
-                       default="auto", help="for CSV data: what the target is (default: auto: "
-                       "text or integer targets with <= 50 values are classes)")
+                       help="what the target is (default: auto: text or integer targets with "
+                       "<= 50 values are classes); must agree with a built-in data set")
     train.add_argument("--hidden", type=_hidden_arg, metavar="SIZES",
                        help="hidden layer sizes, e.g. 64,32 (default depends on the data; "
                        "'none' for a linear model)")
     train.add_argument("--activation", choices=ACTIVATIONS,
                        help="hidden activation (default: relu; tanh for logic gates)")
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop", "adagrad"),
-                       default="adam", help="optimiser (default: adam)")
+                       help="optimiser (default: adam)")
     train.add_argument("--lr", type=_positive(float), help="learning rate")
-    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="none",
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES,
                        help="none: a constant lr (default); cosine: anneal to 0 over all "
                        "batches; step: halve it every third of the epochs")
     train.add_argument("--epochs", type=_positive(int), help="passes over the training data")
     train.add_argument("--batch-size", type=_positive(int), help="samples per step")
-    train.add_argument("--test-size", type=_fraction, default=0.2,
+    train.add_argument("--test-size", type=_fraction,
                        help="fraction held out for testing (default: 0.2)")
-    train.add_argument("--seed", type=_non_negative_int, default=0,
+    train.add_argument("--seed", type=_non_negative_int,
                        help="seed of the split, the initial weights and the shuffles "
                        "(default: 0)")
+    train.add_argument("--checkpoint-every", type=_positive(int), metavar="N",
+                       help="write the checkpoint every N epochs (default: 1; always after "
+                       "the last)")
+    train.add_argument("--no-plots", action="store_true",
+                       help="write no pictures (no matplotlib needed)")
     train.add_argument("--out", metavar="DIR",
-                       help="output folder (default: runs/<data>-<date>-<time>)")
+                       help="output folder (default: a new runs/<data>-<date>-<time>); one "
+                       "that holds another run is refused without --overwrite")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the run in --out DIR (its files are removed first)")
+    train.add_argument("--resume", metavar="DIR",
+                       help="continue the interrupted run in DIR with the options it "
+                       "recorded; ends with exactly the weights of an uninterrupted run")
     train.add_argument("--no-progress", action="store_true",
                        help="print nothing while training")
     train.set_defaults(func=cmd_train)
@@ -188,6 +192,12 @@ def _say(text, quiet=False):
         print(text, flush=True)
 
 
+def _version():
+    from chainrule import __version__
+
+    return __version__
+
+
 def _load_table(spec, target=None, task="auto"):
     from chainrule.train.prepare import load_table
 
@@ -198,11 +208,9 @@ def _load_table(spec, target=None, task="auto"):
 
 
 def _describe(e):
-    if isinstance(e, OSError) and e.filename is not None:
-        reason = e.strerror or str(e)
-        return f"{reason}: {e.filename}"
-    text = str(e)
-    return text.strip("'\"") if isinstance(e, KeyError) else text
+    from chainrule.train.job import describe_error
+
+    return describe_error(e)
 
 
 def _load_model(path):
@@ -218,29 +226,6 @@ def _load_model(path):
     return model, meta if isinstance(meta, dict) else {}
 
 
-def _preset(spec):
-    from chainrule.train.prepare import GATES, IDX, TOYS
-
-    if spec.kind in GATES:
-        return PRESETS["gate"]
-    if spec.kind == "spirals":
-        return PRESETS["spirals"]
-    if spec.kind in TOYS:
-        return PRESETS["toy"]
-    if spec.kind in IDX:
-        return PRESETS["idx"]
-    return PRESETS.get(spec.kind, PRESETS["csv"])
-
-
-def _make_optimizer(name, params, lr):
-    from chainrule import optim
-
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=0.9)
-    return {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
-            "adagrad": optim.Adagrad}[name](params, lr=lr)
-
-
 def _softmax(z):
     import numpy as np
 
@@ -250,165 +235,56 @@ def _softmax(z):
 
 
 # ------------------------------------------------------------------------------------ train
+# Options of `chainrule train` that map one to one onto chainrule.train.RunOptions fields.
+TRAIN_OPTIONS = ("data", "target", "task", "hidden", "activation", "optimizer", "lr",
+                 "lr_schedule", "epochs", "batch_size", "test_size", "seed", "checkpoint_every")
+
+
+def train_options(args):
+    """The `RunOptions` the parsed ``chainrule train`` arguments ask for."""
+    from chainrule.train.job import RunOptions
+
+    given = {name: getattr(args, name) for name in TRAIN_OPTIONS
+             if getattr(args, name, None) is not None}
+    if "data" in given:
+        given["data"] = str(given["data"])
+    return RunOptions(**given, plots=not args.no_plots)
+
+
 def cmd_train(args) -> int:
-    """``chainrule train``: see `build_parser` for the options."""
-    import numpy as np
+    """``chainrule train``: hands the options to `chainrule.train.run` (see `build_parser`)."""
+    import signal
 
-    import chainrule as cr
-    from chainrule.train import fit
-    from chainrule.train.history import atomic_write_text
-    from chainrule.train.loop import evaluate, predict
-    from chainrule.train.prepare import (
-        build_mlp,
-        fold_scaling,
-        make_lr_schedule,
-        split_indices,
-        standardizer,
-    )
+    from chainrule.train import job
+    from chainrule.train.loop import TrainingInterrupted
 
-    quiet = args.no_progress
-    spec = args.data  # argparse runs _data_arg on the default too
-    if args.target is not None and spec.kind != "csv":
-        raise UserError("--target only applies to csv:PATH data")
-    preset = _preset(spec)
-    hidden = args.hidden if args.hidden is not None else preset["hidden"]
-    activation = args.activation or preset.get("activation", "relu")
-    epochs = args.epochs or preset["epochs"]
-    batch_size = args.batch_size or preset["batch_size"]
-    lr = args.lr or OTHER_LR.get(args.optimizer, preset["lr"])
-    out = Path(args.out or Path("runs") / f"{spec.short_name}-{time.strftime('%Y%m%d-%H%M%S')}")
-
-    started = time.perf_counter()
-    table = _load_table(spec, args.target, args.task)
-    try:  # fail before training, not after, when the folder cannot be made
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create the output folder {out}: {_describe(e)}") from None
-    classify = table.task == "classification"
-    if table.test is not None:
-        X_tr, y_tr, X_te, y_te = table.X, table.y, table.test.X, table.test.y
-        split_note = "the data's own test set"
-    elif not table.split:
-        X_tr, y_tr, X_te, y_te = table.X, table.y, table.X, table.y
-        split_note = f"all {len(table.y)} rows (too few to hold any out)"
+    kwargs = {"progress": not args.no_progress, "say": lambda line: print(line, flush=True)}
+    if args.resume is not None:
+        given = [f"--{n.replace('_', '-')}" for n in TRAIN_OPTIONS + ("out",)
+                 if getattr(args, n, None) is not None]
+        given += [flag for flag, on in (("--no-plots", args.no_plots),
+                                        ("--overwrite", args.overwrite)) if on]
+        if given:
+            raise UserError(f"--resume takes the options recorded in {args.resume}/run.json; "
+                            f"drop {' '.join(given)}")
+        kwargs["resume"] = args.resume
     else:
-        tr, te = split_indices(table.y if classify else np.zeros(len(table.y)),
-                               args.test_size, args.seed, stratify=classify)
-        X_tr, y_tr, X_te, y_te = table.X[tr], table.y[tr], table.X[te], table.y[te]
-        split_note = (f"{'stratified ' if classify else ''}{1 - args.test_size:.0%}/"
-                      f"{args.test_size:.0%} split, seed {args.seed}")
-        if len(te) == 0:  # e.g. one row per class: nothing can be held out
-            table.split = False
-            X_tr, y_tr, X_te, y_te = table.X, table.y, table.X, table.y
-            split_note = f"all {len(table.y)} rows (too few to hold any out)"
-    x_mean, x_std = standardizer(X_tr)
-    m32, s32 = x_mean.astype(np.float32), x_std.astype(np.float32)
-    scale = lambda X: (X - m32) / s32  # noqa: E731  (float32 throughout: no big copies)
-    y_mean = y_std = None
-    if classify:
-        n_out = len(table.class_names)
-        loss_fn, metrics = cr.nn.CrossEntropyLoss(), ("accuracy",)
-        y_fit_tr, y_fit_te = y_tr, y_te
-    else:
-        n_out = y_tr.shape[1]
-        y_mean, y_std = standardizer(y_tr)
-        loss_fn, metrics = cr.nn.MSELoss(), ("mse", "r2")
-        y_fit_tr = ((y_tr - y_mean) / y_std).astype(np.float32)
-        y_fit_te = ((y_te - y_mean) / y_std).astype(np.float32)
-
-    cr.manual_seed(args.seed)
-    model = build_mlp(X_tr.shape[1], hidden, n_out, activation)
-    optimizer = _make_optimizer(args.optimizer, model.parameters(), lr)
-    steps_per_epoch = -(-len(y_tr) // batch_size)  # fit's loader keeps the last short batch
-    scheduler, interval = make_lr_schedule(args.lr_schedule, optimizer, epochs, steps_per_epoch)
-    schedule_note = "" if scheduler is None else f" ({args.lr_schedule} schedule)"
-    _say(f"chainrule train: {spec} ({table.task}, {len(y_tr)} train / {len(y_te)} test "
-         f"samples, {X_tr.shape[1]} features); MLP {X_tr.shape[1]}-"
-         f"{'-'.join(map(str, hidden)) + '-' if hidden else ''}{n_out} {activation}, "
-         f"{args.optimizer} lr={lr:g}{schedule_note}, {epochs} epochs of batch {batch_size}",
-         quiet)
+        kwargs.update(options=train_options(args), out=args.out, overwrite=args.overwrite)
     try:
-        history = fit(model, loss_fn, optimizer, (scale(X_tr), y_fit_tr), epochs=epochs,
-                      batch_size=batch_size, val_data=(scale(X_te), y_fit_te),
-                      metrics=metrics, progress=not quiet, seed=args.seed,
-                      scheduler=scheduler, scheduler_interval=interval)
-    except cr.train.TrainingDivergedError as e:
-        raise UserError(f"{e}") from None
-    seconds = time.perf_counter() - started
-
-    # The saved model takes raw features: fold the scaling into its first and last layers.
-    fold_scaling(model, x_mean, x_std, y_mean, y_std)
-    if classify:
-        test = evaluate(model, loss_fn, (X_te, y_te), metrics, batch_size=1024)
-    else:
-        raw = predict(model, X_te, batch_size=1024)
-        test = {name: float(cr.train.get_metric(name)[1](y_te, raw))
-                for name in ("mse", "mae", "r2")}
-
-    meta = {
-        "data": str(spec), "task": table.task, "class_names": table.class_names,
-        "feature_names": table.feature_names, "target": table.target_name,
-        "n_features": int(X_tr.shape[1]), "split": {"test_size": args.test_size,
-                                                    "seed": args.seed} if table.split else None,
-        "hidden": list(hidden), "activation": activation, "optimizer": args.optimizer,
-        "lr": lr, "lr_schedule": args.lr_schedule, "epochs": epochs,
-        "batch_size": batch_size,
-        "test": test,
-        "notes": ["the model takes raw features: the standardisation of the inputs"
-                  + ("" if classify else " and of the target") + " is folded into its layers",
-                  "val_* in the history is the held-out test set, watched but never used "
-                  "to choose anything"]
-                 + ([] if classify else ["the history's loss and mse are in standardised "
-                                         "target units; the test numbers in the data's units"]),
-    }
-    try:
-        files = _write_run(out, model, history, meta, X_te, y_te, table, classify)
-        atomic_write_text(out / "run.json", json.dumps(
-            {**meta, "seconds": seconds, "files": files}, indent=2) + "\n")
-    except OSError as e:
-        raise UserError(f"cannot write the run to {out}: {_describe(e)}") from None
-    if classify:
-        print(f"test accuracy: {test['accuracy']:.4f} ({len(y_te)} samples, {split_note}); "
-              f"{seconds:.1f} s")
-    else:
-        print(f"test r2: {test['r2']:.4f}  mse: {test['mse']:.6g}  mae: {test['mae']:.6g} "
-              f"({len(y_te)} samples, {split_note}); {seconds:.1f} s")
-    print(f"saved to {out}{os.sep}: {', '.join(files)}")
+        job.run(**kwargs)
+    except job.RunError as e:
+        raise UserError(str(e)) from None
+    except TrainingInterrupted as e:
+        folder = getattr(e, "folder", None)
+        name = "SIGTERM" if getattr(e, "signal", None) == signal.SIGTERM else "interrupted"
+        kept = getattr(e, "checkpoint_epoch", 0)
+        print(f"{PROG} train: {name} in epoch {e.epoch}; "
+              + (f"the checkpoint keeps epoch {kept} and the history so far is in {folder}; "
+                 f"resume with: {PROG} train --resume {folder}" if kept else
+                 f"no epoch had finished; start again, or: {PROG} train --resume {folder}"),
+              file=sys.stderr)
+        return 143 if getattr(e, "signal", None) == signal.SIGTERM else 130
     return 0
-
-
-def _write_run(out, model, history, meta, X_te, y_te, table, classify):
-    import chainrule as cr
-    from chainrule.train.loop import predict
-
-    cr.save_model(model, out / "model.safetensors", metadata=meta)
-    history.to_json(out / "history.json")
-    history.to_csv(out / "history.csv")
-    files = ["model.safetensors", "history.json", "history.csv"]
-    try:
-        from chainrule.teach import plots
-    except ImportError as e:  # pragma: no cover - teach is part of the package
-        print(f"{PROG}: note: no plots ({e})", file=sys.stderr)
-        return files
-    curves = {k: v for k, v in history.history.items() if k not in ("lr", "seconds")}
-    try:
-        plots.plot_history(curves, out / "history.png",
-                           title=f"{meta['data']}: training curves")
-        files.append("history.png")
-        if classify:
-            y_pred = predict(model, X_te, batch_size=1024).argmax(axis=1)
-            plots.plot_confusion_matrix(y_te, y_pred, out / "confusion_matrix.png",
-                                        class_names=table.class_names,
-                                        title=f"{meta['data']}: test set ({len(y_te)} samples)")
-            files.append("confusion_matrix.png")
-            if X_te.shape[1] == 2:
-                plots.plot_decision_boundary(model, table.X, table.y,
-                                             out / "decision_boundary.png",
-                                             title=f"{meta['data']}: decision boundary")
-                files.append("decision_boundary.png")
-    except ImportError as e:  # matplotlib is optional
-        print(f"{PROG}: note: no plots written ({e})", file=sys.stderr)
-    return files
 
 
 # ---------------------------------------------------------------------------------- predict
@@ -421,6 +297,8 @@ def cmd_predict(args) -> int:
     from chainrule.train.loop import predict
     from chainrule.train.prepare import read_features
 
+    if args.output:
+        _refuse_own_files(args.output, {"model": args.model, "input": args.input})
     model, meta = _load_model(args.model)
     if not os.path.exists(args.input):
         raise UserError(f"no such input file: {args.input}")
@@ -458,6 +336,19 @@ def cmd_predict(args) -> int:
     else:
         sys.stdout.write(buf.getvalue())
     return 0
+
+
+def _refuse_own_files(output, inputs):
+    """predict -o must not write over the files it reads (the model, the input)."""
+    for what, path in inputs.items():
+        same = False
+        try:
+            same = os.path.exists(output) and os.path.samefile(output, path)
+        except OSError:
+            pass
+        if same or os.path.realpath(output) == os.path.realpath(path):
+            raise UserError(f"--output {output} is the {what} file; write the predictions to "
+                            "another file")
 
 
 # --------------------------------------------------------------------------------- evaluate
@@ -560,6 +451,10 @@ def cmd_demo(args) -> int:
 
 
 # ------------------------------------------------------------------------------------- main
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"{PROG}: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None) -> int:
     """Run the ``chainrule`` command with ``argv`` (default: ``sys.argv[1:]``); return the
     exit code.
@@ -577,7 +472,10 @@ def main(argv=None) -> int:
               f"(try: {PROG} train)", file=sys.stderr)
         return 2
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            # A warning reaches the user as one line, never with a source line under it.
+            warnings.showwarning = _show_warning
+            return int(args.func(args) or 0)
     except UserError as e:
         print(f"{PROG} {args.command}: error: {e}", file=sys.stderr)
         return 1

@@ -9,7 +9,9 @@
 >>> hist.history["accuracy"][-1] > 0.9
 True
 
-- loop.py: `fit`, `evaluate`, `predict`, `TrainingDivergedError`
+- loop.py: `fit`, `evaluate`, `predict`, `TrainingDivergedError`, `TrainingInterrupted`
+- job.py: `run`, `RunOptions`: the resumable training job of ``chainrule train``
+- runfolder.py: the rules of run folders (unique names, no silent overwrite)
 - metrics.py: `accuracy`, `top_k_accuracy`, `mse`, `mae`, `r2`, `get_metric`
 - callbacks.py: `Callback`, `EarlyStopping`, `ModelCheckpoint`
 - history.py: `History`
@@ -18,6 +20,7 @@ True
 
 from chainrule.train.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from chainrule.train.history import History
+from chainrule.train.job import RunError, RunOptions, RunResult, run
 from chainrule.train.loop import (
     Run,
     TrainingDivergedError,
@@ -43,6 +46,9 @@ __all__ = [
     "History",
     "ModelCheckpoint",
     "Run",
+    "RunError",
+    "RunOptions",
+    "RunResult",
     "TrainingDivergedError",
     "TrainingInterrupted",
     "accuracy",
@@ -55,5 +61,6 @@ __all__ = [
     "predict",
     "predicted_labels",
     "r2",
+    "run",
     "top_k_accuracy",
 ]

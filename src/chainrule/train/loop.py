@@ -33,6 +33,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import time
@@ -380,7 +381,8 @@ def _save_checkpoint(path, run, callbacks):
         path, model=run.model, optimizer=run.optimizer, scheduler=run.scheduler,
         epoch=run.epoch,
         extra={
-            "history": run.history.to_dict(),
+            # One JSON string, not a tree of floats: encoding stays cheap as the history grows.
+            "history": json.dumps(run.history.to_dict(), allow_nan=False),
             "loader": run.loader.state_dict(),
             "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in callbacks],
             "stopped": bool(run.stop_training),
@@ -407,7 +409,10 @@ def _resume(path, run, callbacks):
         raise ValueError(f"fit: '{os.fspath(path)}' was written by a run that stepped its "
                          f"scheduler per {saved}; resume it with scheduler_interval={saved!r} "
                          f"(got {run.scheduler_interval!r}), or the schedule would change")
-    run.history = History.from_dict(extra["history"])
+    saved_history = extra["history"]
+    if isinstance(saved_history, str):
+        saved_history = json.loads(saved_history)
+    run.history = History.from_dict(saved_history)
     run.loader.load_state_dict(extra["loader"])
     # Callback states are matched by position and class name: a callback list that changed
     # between the runs restores what still lines up and starts the rest fresh.
