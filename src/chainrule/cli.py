@@ -416,9 +416,15 @@ def _model_target(path, name):
 
 def _match_features(table, names):
     """The table's feature columns in the order the model was trained with, matched by name."""
+    from chainrule.train.prepare import _generic
+
     have = table.feature_names
-    if not names or not have or list(have) == list(names) or not set(names) <= set(have):
+    if not names or not have or list(have) == list(names) or _generic(names) or _generic(have):
         return table
+    missing = [n for n in names if n not in have]
+    if missing:
+        raise UserError(f"the data has no column(s) {missing} that the model was trained with "
+                        f"(it has {list(have)}; the model's features are {list(names)})")
     columns = [list(have).index(n) for n in names]
     table.X, table.feature_names = table.X[:, columns], list(names)
     return table

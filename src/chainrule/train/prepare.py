@@ -208,12 +208,10 @@ def _check_finite(values, names, path, header, what="feature"):
 
 
 def _first_row(path):
-    import csv
+    from chainrule.data.tabular import iter_rows
 
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for row in csv.reader(f):
-            if any(cell.strip() for cell in row):
-                return row
+    for _, row in iter_rows(path, where="csv"):
+        return row
     raise ValueError(f"{path} is empty")
 
 
@@ -231,55 +229,61 @@ def _header_names(path):
     return [c.strip() for c in _first_row(path)]
 
 
-def read_features(path, feature_names=None, n_features=None) -> np.ndarray:
-    """The feature matrix of a CSV file for prediction (float32).
+def read_features(path, feature_names=None, n_features=None, warn=None) -> np.ndarray:
+    """The feature matrix of a CSV file for prediction (float32), columns matched by name.
 
-    With a header that contains every name of ``feature_names``, those columns are taken in
-    that order (other columns, such as a target, may hold anything). Otherwise every column is
-    a feature and their number must equal ``n_features`` (when given). A cell that is not a
-    number raises ValueError naming its line and column.
+    With a header, it must name every feature of ``feature_names`` (other columns, such as a
+    target, may hold anything); those columns are taken in the model's order. A header that
+    lacks some of them is a ValueError naming the file, the line and the columns. Without a
+    header, the columns are the features by position: their number must equal ``n_features``,
+    and ``warn(message)`` (default: `warnings.warn`) says so when the model knows its feature
+    names. Rows shorter or longer than the first, repeated column names, non-UTF-8 or binary
+    files, cells that are not numbers (a quoted number is named as such) and values too large
+    for float32 raise ValueError naming the file and the line.
     """
-    import csv
+    from chainrule.data.tabular import parse_numbers, read_rows
 
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [(i, row) for i, row in enumerate(csv.reader(f), 1)
-                if any(cell.strip() for cell in row)]
+    header = _has_header(path)
+    names, rows, lines = read_rows(path, header=header, where="predict")
     if not rows:
-        raise ValueError(f"{path} is empty")
-    names = None
-    if _has_header(path):
-        names = [c.strip() for c in rows[0][1]]
-        rows = rows[1:]
-    if not rows:
-        raise ValueError(f"{path} has a header but no rows")
-    width = len(rows[0][1])
-    if names is not None and feature_names and all(n in names for n in feature_names):
-        columns = [names.index(n) for n in feature_names]
+        raise ValueError(f"{path} has a header but no rows" if names else f"{path} is empty")
+    width = len(rows[0])
+    known = list(feature_names) if feature_names else None
+    if names is not None and known and not _generic(known):
+        missing = [n for n in known if n not in names]
+        if missing:
+            raise ValueError(f"line 1 of {path}: the header has no column(s) {missing} that "
+                             f"the model was trained with (it has {names}; the model's features "
+                             f"are {known})")
+        columns = [names.index(n) for n in known]
     else:
         if n_features is not None and width != n_features:
             raise ValueError(f"the model expects {n_features} features per row, {path} has "
-                             f"{width} columns")
+                             f"{width} columns (line {lines[0]})")
+        if names is None and known and not _generic(known):
+            shown = ", ".join(known[:6]) + (", ..." if len(known) > 6 else "")
+            (warn or _warn)(f"{path} has no header: its {width} columns are used by position "
+                            f"as the model's features ({shown})")
         columns = list(range(width))
-    try:  # fast path: NumPy parses the strings
-        X = np.array([[row[j] for j in columns] for _, row in rows], dtype=np.float32)
-    except (ValueError, IndexError):
-        pass
-    else:
-        # A NaN row would get a confident-looking prediction of class 0: refuse it instead.
-        _check_finite(X, [names[j] for j in columns] if names else None, path,
-                      names is not None)
-        return X
-    for line, row in rows:  # slow path, only to name the bad cell
-        if len(row) != width:
-            raise ValueError(f"line {line} of {path} has {len(row)} cells, expected {width}")
-        for j in columns:
-            try:
-                float(row[j])
-            except ValueError:
-                column = names[j] if names else str(j)
-                raise ValueError(f"line {line}, column {column!r} of {path}: {row[j]!r} is "
-                                 "not a number") from None
-    raise ValueError(f"{path}: cannot read the features")  # pragma: no cover
+    column_names = names if names is not None else [str(j) for j in range(width)]
+    cells = np.array([[row[j] for j in columns] for row in rows], dtype=str)
+    X = parse_numbers(cells, lines, [column_names[j] for j in columns], list(range(len(columns))),
+                      path, np.float32, where="predict")
+    # A NaN row would get a confident-looking prediction of class 0: refuse it instead.
+    _check_finite(X, [column_names[j] for j in columns] if names else None, path,
+                  names is not None)
+    return X
+
+
+def _generic(names):
+    """Names load_csv makes up for a file without a header: they say nothing about order."""
+    return all(str(n) == f"column_{i}" for i, n in enumerate(names))
+
+
+def _warn(message):
+    import warnings
+
+    warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def encode_labels(y, data_class_names, model_class_names) -> np.ndarray:
