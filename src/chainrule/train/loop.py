@@ -232,7 +232,9 @@ def _auto_metrics(loss_fn, loader):
     except Exception:  # a dataset that cannot be indexed: no guess
         return ()
     target = first[1] if isinstance(first, (tuple, list)) and len(first) == 2 else None
-    dtype = getattr(getattr(target, "data", target), "dtype", None)
+    if isinstance(target, Tensor):
+        target = target.data
+    dtype = getattr(target, "dtype", None)
     return ("accuracy",) if dtype is not None and dtype.kind in "iu" else ()
 
 
