@@ -32,6 +32,15 @@ def charge(array) -> None:
             f"tensors (an array of {array.nbytes} bytes, {_state['used']} in all)")
 
 
+def reserve(nbytes: int) -> None:
+    """Check, before allocating, that ``nbytes`` more would fit the active budget (a layer
+    calls this ahead of ``np.empty``, which `charge` only sees afterwards)."""
+    if active and _state["used"] + int(nbytes) > _state["limit"]:
+        raise AllocationBudgetError(
+            f"{_state['what']}: the architecture needs more than {_state['limit']} bytes of "
+            f"tensors (an array of {int(nbytes)} bytes, {_state['used'] + int(nbytes)} in all)")
+
+
 @contextlib.contextmanager
 def allocation_budget(limit: int, what: str):
     """Within the block, Tensors made from arrays totalling more than ``limit`` bytes raise

@@ -466,6 +466,9 @@ def _check_architecture(where, node, n_elements, n_arrays):
     the file's tensors could fill: a size bigger than the number of stored elements cannot
     be backed by weights."""
     bound = max(n_elements, 1 << 16)
+    # The sizes of one layer multiply into its weights (in x out for Linear); however a layer
+    # combines them, their product cannot be far above what the file stores.
+    product_bound = 1024 * n_elements + (1 << 24)
     max_nodes = 16 * n_arrays + 4096
     stack, count = [(node, 1)], 0
     while stack:
@@ -475,6 +478,15 @@ def _check_architecture(where, node, n_elements, n_arrays):
                                   f"{MAX_NESTING} levels deep")
         if isinstance(item, dict):
             count += 1
+            sizes = [v for v in item.values()
+                     if isinstance(v, int) and not isinstance(v, bool) and v > 1]
+            product = 1
+            for v in sizes:
+                product *= min(v, bound + 1)
+            if product > product_bound:
+                raise CheckpointError(f"{where}: the architecture asks for a layer of sizes "
+                                      f"{sizes}, far more than the {n_elements} elements the "
+                                      "file's tensors hold")
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, (list, tuple)):
             count += 1

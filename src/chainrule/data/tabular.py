@@ -58,6 +58,8 @@ def iter_rows(path, delimiter: str = ",", where: str = "load_csv"):
         with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: drop an Excel BOM
             reader = csv.reader(f, delimiter=delimiter)
             for row in reader:
+                if any("\x00" in cell for cell in row):  # Python >= 3.11's csv lets NUL pass
+                    raise csv.Error(f"line {reader.line_num} contains NUL")
                 if any(cell.strip() for cell in row):
                     yield reader.line_num, row
     except UnicodeDecodeError as e:

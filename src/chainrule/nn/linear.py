@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from chainrule import _allocation
 from chainrule.nn import init
 from chainrule.nn.module import Module, _dtype_config, _resolve_dtype
 from chainrule.nn.parameter import Parameter
@@ -44,6 +45,9 @@ class Linear(Module):
         dtype = _resolve_dtype(dtype, "Linear")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
+        if _allocation.active:  # rebuilding an untrusted file: check before np.empty
+            _allocation.reserve((self.in_features + bool(bias)) * self.out_features
+                                * np.dtype(dtype).itemsize)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
