@@ -472,6 +472,7 @@ def _command(opts) -> list:
 
 def _train(opts, spec, table, prep, folder, checkpoint, resume_from, record, progress, say):
     import chainrule as cr
+    from chainrule import io
     from chainrule.train.loop import evaluate, fit, predict
     from chainrule.train.prepare import fold_scaling, make_lr_schedule
 
@@ -503,6 +504,8 @@ def _train(opts, spec, table, prep, folder, checkpoint, resume_from, record, pro
             f"epochs of batch {opts.batch_size}")
         if resume_from is not None:
             say(f"resuming from {resume_from}")
+    if resume_from is not None:
+        _check_checkpoint(resume_from)
     signals = _Signals()
     callbacks = [_StopOnSignal(signals)]
     try:
@@ -519,6 +522,8 @@ def _train(opts, spec, table, prep, folder, checkpoint, resume_from, record, pro
         e.folder = folder
         _keep_interrupted(folder, record, e)
         raise
+    except io.CheckpointError as e:
+        raise RunError(f"cannot resume from {checkpoint}: {e}") from None
     except TrainingDivergedError as e:
         _keep(folder, {**record, "status": "diverged"}, e.history)
         raise RunError(str(e)) from None
@@ -535,6 +540,19 @@ def _train(opts, spec, table, prep, folder, checkpoint, resume_from, record, pro
         test = {name: float(cr.train.get_metric(name)[1](prep.y_te, raw))
                 for name in ("mse", "mae", "r2")}
     return model, history, test, loss_fn
+
+
+def _check_checkpoint(path):
+    """RunError for a checkpoint that cannot be resumed from (damaged, or not fit's)."""
+    from chainrule import io
+
+    try:
+        ckpt = io.load(path)
+    except (OSError, ValueError) as e:
+        raise RunError(f"cannot resume from {path}: {describe_error(e)}; start the run "
+                       "again with --out and --overwrite") from None
+    if not isinstance(ckpt, dict) or ckpt.get("kind") != "checkpoint":
+        raise RunError(f"cannot resume from {path}: it is not a training checkpoint")
 
 
 def _keep(folder, record, history):
