@@ -289,6 +289,11 @@ def test_fit_checks_the_checkpoint_folder_before_the_first_epoch(tmp_path):
         cr.train.fit(net, cr.nn.CrossEntropyLoss(), cr.optim.SGD(net.parameters(), 0.1),
                      (X, y), epochs=3, progress=False, checkpoint=tmp_path / "no" / "c.st")
     assert np.array_equal(net.weight.data, before)  # not one step was taken
+    with pytest.raises(FileNotFoundError, match="ModelCheckpoint: the folder of"):
+        cr.train.fit(net, cr.nn.CrossEntropyLoss(), cr.optim.SGD(net.parameters(), 0.1),
+                     (X, y), epochs=3, progress=False,
+                     callbacks=[cr.train.ModelCheckpoint(tmp_path / "no" / "best.st")])
+    assert np.array_equal(net.weight.data, before)
 
 
 # ----------------------------------------------------------------- corrupt and crafted files

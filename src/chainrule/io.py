@@ -21,8 +21,14 @@ Files written by other tools (for example PyTorch weights saved with
 
 Writes are atomic: the bytes go to a hidden temporary file in the same folder, which is flushed,
 ``fsync``-ed and renamed over the target (``os.replace``), so a crash or a kill during a save
-leaves the previous file intact. (A killed process can leave its hidden ``.<name>.*.tmp`` file
-behind; it is never read and can be deleted.)
+leaves the previous file intact. (A killed process can leave its hidden ``.<name>.<pid>-*.tmp``
+file behind; it is never read, and the next save into that folder removes it.)
+
+Loading is bounded for files from anywhere: the framing, every tensor entry (dtype, shape,
+offsets) and the nesting of the JSON are checked before any tensor is read, and
+:func:`load_model` checks the architecture against the tensors the file holds and rebuilds it
+under an allocation budget of the stored bytes, so a crafted file is refused with a
+:class:`CheckpointError` in milliseconds, never by running out of memory.
 """
 
 import errno

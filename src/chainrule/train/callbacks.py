@@ -190,6 +190,15 @@ class ModelCheckpoint(Callback):
         self.best = math.inf if self.mode == "min" else -math.inf
         self.last_saved = None
 
+    def on_train_begin(self, run):
+        # Pre-flight: a missing folder is found now, not after the first epoch.
+        import os
+
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if "{" not in folder and not os.path.isdir(folder):
+            raise FileNotFoundError(f"ModelCheckpoint: the folder of {self.path!r} does not "
+                                    f"exist ({folder})")
+
     def _target(self, epoch, logs):
         if "{" not in self.path:
             return self.path
