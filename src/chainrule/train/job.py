@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -96,7 +96,8 @@ class RunOptions:
     seed: int = 0
     checkpoint_every: int = 1
     plots: bool = True
-    extra: dict = field(default_factory=dict)  # room for options other modules add
+    # A new option is a field here (recorded in run.json, so --resume repeats it), a line in
+    # cli.TRAIN_OPTIONS and an argparse argument; model options are read by build_model.
 
     def spec(self):
         """The parsed data spec (RunError if unknown)."""
@@ -371,9 +372,10 @@ def run(options: RunOptions | None = None, out=None, *, resume=None, overwrite: 
         say: where lines for the user go (``print``).
 
     Raises:
-        RunError: a problem with the options, data, folder or extras (before training), or a
-            diverged loss; one line.
-        TrainingInterrupted: SIGINT/SIGTERM; the checkpoint and the history are kept.
+        RunError: a problem with the options, data, folder or extras (before training), a
+            damaged checkpoint to resume from, a full disk, or a diverged loss; one line.
+        TrainingInterrupted: SIGINT/SIGTERM; the checkpoint and the history are kept. Its
+            ``folder``, ``signal`` and ``checkpoint_epoch`` (0: none yet) say where and what.
     """
     started = time.perf_counter()
     record = None
