@@ -260,7 +260,8 @@ def evaluate(model, loss_fn, data, metrics=(), batch_size: int = 256) -> dict:
     (metrics only). ``metrics="auto"`` picks them as `fit` does (accuracy for classification).
     Targets are matched to the outputs as in `fit` (a 1-D target of a one-output model under
     an element-wise loss is used as a column). The loss is the mean over samples (batch losses
-    weighted by batch size; for ``reduction='sum'`` the total). The model's previous train/eval mode is restored.
+    weighted by batch size; for ``reduction='sum'`` the total). The model's previous
+    train/eval mode is restored.
 
     >>> import numpy as np, chainrule as cr
     >>> net = cr.nn.Linear(2, 1)
