@@ -22,8 +22,9 @@ DEMOS = {
 }
 
 
-def run(name, out_dir=None):
-    """Run demo ``name``; returns the dict of results it printed.
+def run(name, out_dir=None, **options):
+    """Run demo ``name``; returns the dict of results it printed. ``options`` go to the
+    demo's ``main`` (e.g. ``html=True`` for the autograd demo's interactive page).
 
     >>> run("jacobian")["equal"]  # doctest: +ELLIPSIS
     y = W x ...
@@ -32,7 +33,7 @@ def run(name, out_dir=None):
     if name not in DEMOS:
         raise KeyError(f"unknown demo {name!r}; choose from: {', '.join(DEMOS)}")
     module = import_module(f"chainrule.demos.{name}_demo")
-    return module.main(out_dir=out_dir)
+    return module.main(out_dir=out_dir, **options)
 
 
 def output_dir(out_dir, name):
