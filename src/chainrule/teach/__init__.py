@@ -29,12 +29,23 @@ from chainrule.teach.plots import (
     plot_history,
 )
 
+
+def __getattr__(name):
+    # The lab imports nn, optim and classic: load it on first use, not with chainrule.
+    if name == "lab":
+        from importlib import import_module
+
+        return import_module("chainrule.teach.lab")
+    raise AttributeError(f"module 'chainrule.teach' has no attribute {name!r}")
+
+
 __all__ = [
     "backprop_trace",
     "confusion_matrix",
     "draw_graph",
     "explain",
     "graph_nodes",
+    "lab",
     "local_derivatives",
     "plot_confusion_matrix",
     "plot_decision_boundary",

@@ -17,8 +17,9 @@ import sys
 import numpy as np
 
 from chainrule.backend import manual_seed
+from chainrule.teach._files import atomic_write, suffix_format
 from chainrule.teach._render import plain_text, print_rich
-from chainrule.teach.plots import _figure, _save
+from chainrule.teach.plots import _figure
 
 
 def seeded(seed):
@@ -53,8 +54,10 @@ def figure(width, height):
 
 
 def save(fig, path, op):
-    """Write ``fig`` atomically; returns the path."""
-    return _save(fig, path, op)
+    """Write ``fig`` atomically; returns the path. (The constrained layout already fits
+    everything in, so no second "tight" layout pass is spent.)"""
+    fmt_ = suffix_format(path, ("png", "svg", "pdf"), op)
+    return atomic_write(path, lambda f: fig.savefig(f, format=fmt_, dpi=100))
 
 
 def fmt(x, digits=3):

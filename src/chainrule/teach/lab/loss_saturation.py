@@ -38,7 +38,7 @@ def losses(w0=-4.0, b0=0.0, lr=0.5, max_steps=3000, n_per_class=20, seed=0):
     Returns a dict: ``steps`` (per loss: SGD steps until all points are right, None if never
     within ``max_steps``), ``grad_at_start`` (per loss: |∂L/∂w| at the wrong start),
     ``loss_curves`` and ``accuracy_curves`` (per loss, one value per step), ``landscape``
-    (``w``, and per loss L(w) with b = b0: the plateau MSE sits on).
+    (``w``, and per loss L(w) with b = b0: the plateau MSE sits on), ``x``, ``y`` (the data).
 
     >>> r = losses(max_steps=5); r["grad_at_start"]["MSE"] < r["grad_at_start"]["cross-entropy"]
     True
@@ -80,7 +80,7 @@ def losses(w0=-4.0, b0=0.0, lr=0.5, max_steps=3000, n_per_class=20, seed=0):
             per_w = _loss_rows(name, z, yy, len(w))
             landscape[name] = per_w
     return {"steps": steps, "grad_at_start": grad0, "loss_curves": loss_curves,
-            "accuracy_curves": acc_curves, "landscape": landscape, "w0": w0,
+            "accuracy_curves": acc_curves, "landscape": landscape, "w0": w0, "x": x, "y": y,
             "max_steps": max_steps, "lr": lr}
 
 
