@@ -27,7 +27,7 @@ from chainrule.teach._files import atomic_write, suffix_format
 from chainrule.teach._html_assets import PAGE_CSS, PAGE_JS
 from chainrule.teach.backprop_trace import backprop_trace
 
-_W, _GAP_X, _LINE, _PAD, _GAP_Y = 220, 80, 17, 9, 34
+_W, _GAP_X, _LINE, _PAD, _GAP_Y = 220, 100, 17, 9, 34
 
 
 def _layout(nodes):
@@ -63,7 +63,8 @@ def _layout(nodes):
                                            order[i]))
             place(columns[c])
     top = min(y[i] - height[i] / 2 for i in y)
-    return {i: (col[i] * (_W + _GAP_X) + 20, y[i] - height[i] / 2 - top + 20, height[i])
+    # 40 px above the top row: room for the long edges routed over the boxes
+    return {i: (col[i] * (_W + _GAP_X) + 20, y[i] - height[i] / 2 - top + 40, height[i])
             for i in y}
 
 
@@ -100,7 +101,9 @@ def _svg(trace):
     for e in edges:
         outgoing.setdefault(e["from"], []).append(e)
     for out_edges in outgoing.values():
-        out_edges.sort(key=lambda e: (pos[e["to"]][1], e["index"]))
+        # long edges leave from the top: they are routed above the boxes they pass
+        out_edges.sort(key=lambda e: (pos[e["to"]][0] - pos[e["from"]][0] <= _W + _GAP_X,
+                                      pos[e["to"]][1], e["index"]))
     for e in edges:
         child = by_id[e["to"]]
         x0, y0, h0 = pos[e["from"]]
@@ -109,12 +112,9 @@ def _svg(trace):
         sx = x0 + _W
         sy = y0 + h0 * (siblings.index(e) + 1) / (len(siblings) + 1)
         tx, ty = x1, y1 + h1 * (e["index"] + 1) / (len(child["inputs"]) + 1)
-        mx = (sx + tx) / 2
         cls = "edge" if e["grad"] else "edge nograd"
-        out.append(f'<path id="{e["id"]}" class="{cls}" d="M {sx:.1f} {sy:.1f} C {mx:.1f} '
-                   f'{sy:.1f}, {mx:.1f} {ty:.1f}, {tx - 2:.1f} {ty:.1f}" '
-                   'marker-end="url(#arrow)"/>')
-        lx, ly = _bezier(0.3, sx, tx, mx), _bezier(0.3, sy, ty, None)
+        d, (lx, ly) = _route(sx, sy, tx, ty, pos, x0, x1)
+        out.append(f'<path id="{e["id"]}" class="{cls}" d="{d}" marker-end="url(#arrow)"/>')
         labels.append(f'<text id="el-{e["id"]}" class="elabel" x="{lx:.1f}" y="{ly - 5:.1f}" '
                       f'text-anchor="middle">{html.escape(e["local"])}</text>')
     for n in nodes:
@@ -142,6 +142,24 @@ def _bezier(t, a, b, mid):
     c1, c2 = (mid, mid) if mid is not None else (a, b)
     u = 1 - t
     return u ** 3 * a + 3 * u * u * t * c1 + 3 * u * t * t * c2 + t ** 3 * b
+
+
+def _route(sx, sy, tx, ty, pos, x0, x1):
+    """The edge's SVG path and its label's anchor. An edge to the next column is one S-curve
+    (label at its middle); a longer one rises above the boxes of the columns it crosses, runs
+    level there and comes down (label over the level part)."""
+    between = [y for x, y, _ in pos.values() if x0 < x < x1]
+    if not between:
+        mx = (sx + tx) / 2
+        d = (f"M {sx:.1f} {sy:.1f} C {mx:.1f} {sy:.1f}, {mx:.1f} {ty:.1f}, {tx - 2:.1f} "
+             f"{ty:.1f}")
+        return d, (_bezier(0.5, sx, tx, mx), _bezier(0.5, sy, ty, None) - 5)
+    yw = min(between) - 14
+    xa, xb = sx + _GAP_X / 2, tx - _GAP_X / 2
+    ma, mb = (sx + xa) / 2, (xb + tx) / 2
+    d = (f"M {sx:.1f} {sy:.1f} C {ma:.1f} {sy:.1f}, {ma:.1f} {yw:.1f}, {xa:.1f} {yw:.1f} "
+         f"L {xb:.1f} {yw:.1f} C {mb:.1f} {yw:.1f}, {mb:.1f} {ty:.1f}, {tx - 2:.1f} {ty:.1f}")
+    return d, ((xa + xb) / 2, yw - 5)
 
 
 def _clip(text, n=36):
