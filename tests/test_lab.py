@@ -94,6 +94,11 @@ def test_xor_needs_a_hidden_layer_whose_representation_is_linearly_separable():
     assert np.all((H @ w > 0) == (r["y"] == 1))
 
 
+def test_circles_too_become_separable_in_the_hidden_layer():
+    r = lab.features(dataset="circles", steps=400)
+    assert r["perceptron_raw"] < 0.8 and r["perceptron_hidden_after"] == 1.0
+
+
 def test_experiments_are_seeded():
     a = lab.minibatch(n_seeds=2, steps=30, seed=3)
     b = lab.minibatch(n_seeds=2, steps=30, seed=3)
@@ -139,9 +144,13 @@ def test_cli_lab_lists_runs_and_refuses(tmp_path, capsys):
     assert all(name in listed for name in lab.LABS)
     assert main(["lab", "nope"]) == 2
     assert "unknown experiment 'nope'" in capsys.readouterr().err
-    assert main(["lab", "losses", "--out", str(tmp_path), "--seed", "1"]) == 0
+    assert main(["lab", "losses", "--out", str(tmp_path), "--seed", "1",
+                 "--set", "max_steps=400"]) == 0
     out = capsys.readouterr().out
     assert "cross" in out and "MSE" in out and (tmp_path / "losses.png").exists()
+    assert main(["lab", "losses", "--set", "colour=red"]) == 1
+    err = capsys.readouterr().err
+    assert "lab losses: " in err and "colour" in err and "max_steps" in err
 
 
 def test_cli_demo_autograd_html_writes_the_page(tmp_path, capsys):

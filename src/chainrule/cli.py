@@ -190,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("name", metavar="NAME", nargs="?", help="which experiment")
     lab.add_argument("--out", metavar="DIR", help="folder for the pictures (default ./lab-NAME)")
     lab.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    lab.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                     help="an argument of the experiment's function, e.g. --set "
+                          "dataset=circles or --set widths=1,2,4 (repeatable)")
     lab.set_defaults(func=cmd_lab)
     return parser
 
@@ -588,7 +591,11 @@ def cmd_lab(args) -> int:
         for name, text in lab.LABS.items():
             print(f"  {name:<14} {text}", file=stream)
         return 0 if args.name is None else 2
-    lab.run(args.name, out_dir=args.out, seed=args.seed)
+    try:
+        options = lab.parse_options(args.set)
+        lab.run(args.name, out_dir=args.out, seed=args.seed, **options)
+    except (TypeError, ValueError) as e:
+        raise UserError(str(e)) from None
     return 0
 
 

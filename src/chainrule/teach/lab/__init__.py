@@ -48,6 +48,27 @@ _MODULES = {
 }
 
 
+def parse_options(pairs):
+    """``["widths=1,2,4", "dataset=circles"]`` as keyword arguments: Python literals where
+    they parse (numbers, tuples, True), else strings.
+
+    >>> parse_options(["widths=1,2,4", "dataset=circles", "steps=50"])
+    {'widths': (1, 2, 4), 'dataset': 'circles', 'steps': 50}
+    """
+    import ast
+
+    options = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"lab: expected KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            options[key] = text
+    return options
+
+
 def run(name, out_dir=None, seed=0, echo=True, **options):
     """Run experiment ``name``: compute, print the report, write the PNGs.
 
@@ -64,7 +85,16 @@ def run(name, out_dir=None, seed=0, echo=True, **options):
     if name not in LABS:
         raise KeyError(f"lab: unknown experiment {name!r}; choose from: {', '.join(LABS)}")
     module = import_module(f"chainrule.teach.lab.{_MODULES[name]}")
-    result = getattr(module, name)(seed=seed, **options)
+    function = getattr(module, name)
+    try:
+        result = function(seed=seed, **options)
+    except TypeError as e:  # an option the experiment does not take
+        if "unexpected keyword" not in str(e):
+            raise
+        import inspect
+
+        taken = [p for p in inspect.signature(function).parameters if p != "seed"]
+        raise TypeError(f"lab {name}: {e}; it takes {', '.join(taken)}") from None
     folder = Path(out_dir) if out_dir is not None else Path.cwd() / f"lab-{name}"
     folder.mkdir(parents=True, exist_ok=True)
     result["report"] = module.report(result, echo=echo)
@@ -75,4 +105,4 @@ def run(name, out_dir=None, seed=0, echo=True, **options):
 
 
 __all__ = ["LABS", "approximation", "depth", "features", "losses", "minibatch", "optimizers",
-           "run"]
+           "parse_options", "run"]

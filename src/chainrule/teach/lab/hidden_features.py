@@ -35,15 +35,28 @@ def _xor_clouds(rng, per_corner, spread):
     return X, y
 
 
+def _circles(rng, n, spread):
+    """A disc (class 0) inside a ring (class 1): no line separates them either."""
+    radius = np.where(np.arange(n) < n // 2, 0.45, 1.0) + spread * rng.standard_normal(n)
+    angle = rng.uniform(0, 2 * np.pi, n)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    return X, (np.arange(n) >= n // 2).astype(np.int64)
+
+
+DATASETS = {"xor": "XOR", "circles": "circles"}
+
+
 def _perceptron(X, y, epochs, seed):
     p = Perceptron(X.shape[1], seed=seed)
     p.fit(X, y, epochs=epochs)
     return p, p.score(X, y)
 
 
-def features(hidden=4, steps=600, lr=0.05, per_corner=30, spread=0.12, epochs=100, seed=0):
-    """Train a 2-``hidden``-1 tanh network on noisy XOR; the representations and scores
-    plotted. (Four hidden units train reliably; with two or three, some seeds stall in a
+def features(hidden=4, steps=600, lr=0.05, per_corner=30, spread=0.12, epochs=100,
+             dataset="xor", seed=0):
+    """Train a 2-``hidden``-1 tanh network on noisy XOR (or ``dataset="circles"``: a disc
+    inside a ring, 4 × ``per_corner`` points); the representations and scores plotted.
+    (Four hidden units train reliably; with two or three, some seeds stall in a
     local minimum, a classic XOR trap.)
 
     Returns a dict: ``X``, ``y`` (the data), ``hidden_before`` and ``hidden_after`` (the
@@ -59,8 +72,14 @@ def features(hidden=4, steps=600, lr=0.05, per_corner=30, spread=0.12, epochs=10
     if steps < 1 or epochs < 1 or hidden < 1:
         raise ValueError(f"features: need hidden, steps and epochs >= 1, got {hidden}, {steps}, "
                          f"{epochs}")
+    if dataset not in DATASETS:
+        raise ValueError(f"features: unknown dataset {dataset!r}; choose from "
+                         f"{', '.join(DATASETS)}")
     rng = seeded(seed)
-    X, y = _xor_clouds(rng, per_corner, spread)
+    if dataset == "xor":
+        X, y = _xor_clouds(rng, per_corner, spread)
+    else:
+        X, y = _circles(rng, 4 * per_corner, spread / 2)
     Xt = Tensor(X.astype(np.float32))
     Yt = Tensor(y.reshape(-1, 1).astype(np.float32))
     layer = nn.Sequential(nn.Linear(2, hidden), nn.Tanh())
@@ -86,11 +105,15 @@ def features(hidden=4, steps=600, lr=0.05, per_corner=30, spread=0.12, epochs=10
             "network_accuracy": float(np.mean((logits > 0) == (y == 1))),
             "perceptron_raw": raw, "perceptron_hidden_before": hb,
             "perceptron_hidden_after": ha, "perceptrons": (p_raw, p_before, p_after),
-            "loss_curve": np.array(curve), "epochs": epochs}
+            "loss_curve": np.array(curve), "epochs": epochs, "dataset": DATASETS[dataset]}
 
 
 def report(result, echo=True):
-    """Print the claim and the perceptron's accuracy on each representation."""
+    """Print the claim and the perceptron's accuracy on each representation.
+
+    >>> "raw inputs" in report(features(steps=3, epochs=2), echo=False)
+    True
+    """
     raw, before, after = result["perceptrons"]
     rows = [["raw inputs (x₁, x₂)", fmt(result["perceptron_raw"]),
              "yes" if raw.converged else "no (mistakes every epoch)"],
@@ -99,18 +122,19 @@ def report(result, echo=True):
             [f"hidden layer after training ({result['hidden_after'].shape[1]} units)",
              fmt(result["perceptron_hidden_after"]),
              "yes" if after.converged else "no"]]
-    finding = (f"Measured: the perceptron reaches {fmt(result['perceptron_raw'])} on raw XOR, "
+    finding = (f"Measured: the perceptron reaches {fmt(result['perceptron_raw'])} on raw "
+               f"{result['dataset']}, "
                f"{fmt(result['perceptron_hidden_after'])} on the learned hidden features (the "
                f"network itself: {fmt(result['network_accuracy'])}).")
     return show(CLAIM, ["perceptron trained on", f"accuracy ({result['epochs']} epochs)",
                         "converged (no mistakes)"], rows, finding, echo)
 
 
-def _scatter(ax, P, y):
+def _scatter(ax, P, y, name):
     for label, color, marker in ((0, "#1f77b4", "o"), (1, "#d62728", "^")):
         sel = y == label
         ax.scatter(P[sel, 0], P[sel, 1], c=color, marker=marker, s=22, edgecolors="white",
-                   linewidths=0.4, label=f"XOR = {label}")
+                   linewidths=0.4, label=f"{name}: class {label}")
 
 
 def _line(ax, perceptron, P):
@@ -171,13 +195,13 @@ def plot(result, folder):
         if labels is None:
             P, w, b, labels = _view(P, perceptron)
             perceptron = _Line(w, b)
-        _scatter(ax, P, result["y"])
+        _scatter(ax, P, result["y"], result["dataset"])
         _line(ax, perceptron, P)
         ax.set_title(title, fontsize=11)
         ax.set_xlabel(labels[0])
         ax.set_ylabel(labels[1])
         ax.grid(True, alpha=0.3)
     axes[0].legend(fontsize=8, loc="center")
-    fig.suptitle("XOR is not linearly separable in the inputs; the trained hidden layer makes "
-                 "it so (accuracy of Rosenblatt's perceptron rule)")
+    fig.suptitle(f"{result['dataset']} is not linearly separable in the inputs; the trained "
+                 "hidden layer makes it so (accuracy of Rosenblatt's perceptron rule)")
     return [save(fig, folder / "features.png", "lab features")]

@@ -95,7 +95,11 @@ def _loss_rows(name, z, y, rows):
 
 
 def report(result, echo=True):
-    """Print the claim, the gradient at the wrong start and the steps to escape."""
+    """Print the claim, the gradient at the wrong start and the steps to escape.
+
+    >>> "cross-entropy" in report(losses(max_steps=3), echo=False)
+    True
+    """
     rows = [[name, fmt(result["grad_at_start"][name]),
              steps_text(result["steps"][name], result["max_steps"])] for name in LOSSES]
     mse, ce = result["steps"]["MSE"], result["steps"]["cross-entropy"]

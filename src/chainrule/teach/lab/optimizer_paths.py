@@ -159,7 +159,12 @@ def _settings_text(kwargs):
 
 
 def report(result, echo=True):
-    """Print the claim, the steps to tolerance per surface and the α sweep."""
+    """Print the claim, the steps to tolerance per surface and the α sweep.
+
+    >>> r = optimizers(surfaces=("quadratic",), names=("GD",), max_steps=5, sweep_steps=5)
+    >>> "GD α=0.4 (right)" in report(r, echo=False)
+    True
+    """
     surfaces = list(result["steps"])
     names = list(result["steps"][surfaces[0]])
     rows = []

@@ -71,7 +71,11 @@ def approximation(widths=(1, 2, 4, 8, 16, 32, 64), target="sin", steps=1500, lr=
 
 
 def report(result, echo=True):
-    """Print the claim and the error per width; returns the text."""
+    """Print the claim and the error per width; returns the text.
+
+    >>> "hidden units" in report(approximation(widths=(1, 2), steps=3), echo=False)
+    True
+    """
     e = result["errors"]
     rows = [[str(w), fmt(err), fmt(err / e[0])] for w, err in zip(result["widths"], e)]
     finding = (f"Measured: the error falls from {fmt(e[0])} with {result['widths'][0]} unit(s) "
