@@ -14,7 +14,8 @@ from importlib import import_module
 DEMOS = {
     "logic": "AND, OR, NAND as single sigmoid neurons with the notes' weights",
     "xor": "XOR by hand from AND/OR/NAND, learned by a hidden layer, impossible for a perceptron",
-    "autograd": "a=4, b=3, c=a+b, d=a*c: explain() shows dd/da = 7 + 4 = 11, plus a graph drawing",
+    "autograd": "a=4, b=3, c=a+b, d=a*c: explain() shows dd/da = 7 + 4 = 11, plus a graph drawing "
+                "(--html: a page that steps through the backward pass)",
     "circle": "learn the centre and radius of a circular decision boundary with autograd",
     "tutorial": "the notes' PyTorch two-layer example, written with chainrule tensors",
     "jacobian": "y = W x and its Jacobian, which equals W",
