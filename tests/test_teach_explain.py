@@ -176,3 +176,28 @@ def test_a_model_names_its_parameters():
         assert f"{name}: 1 route" in lines_of(text)
     assert "Jacobian (4, 12)" in text  # tanh's output (4, 3) into the second linear's rows
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_parameters_are_named_by_their_module_path_without_names():
+    nn = pytest.importorskip("chainrule.nn")
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    loss = (model(cr.randn(4, 2)) ** 2).mean()
+    text = cr.explain(loss, echo=False)
+    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        assert f"{name}: 1 route" in lines_of(text)
+    assert "param#" not in text
+
+
+def test_module_paths_follow_nesting_copies_and_pickles():
+    import copy
+    import pickle
+
+    nn = pytest.importorskip("chainrule.nn")
+    net = nn.Sequential(nn.Sequential(nn.Linear(2, 2), nn.ReLU()), nn.Linear(2, 1))
+    net.add_module("head", nn.Linear(1, 1))
+    expected = [name for name, _ in net.named_parameters()]
+    assert [p._module_path for p in net.parameters()] == expected
+    assert expected[0] == "0.0.weight" and expected[-1] == "head.bias"
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert [p._module_path for p in clone.parameters()] == expected

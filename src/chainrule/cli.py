@@ -182,7 +182,22 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Run the demo NAME; without NAME, list the demos.")
     demo.add_argument("name", metavar="NAME", nargs="?", help="which demo")
     demo.add_argument("--out", metavar="DIR", help="folder for the demo's pictures")
+    demo.add_argument("--html", action="store_true",
+                      help="autograd demo: also write backprop.html, an interactive page that "
+                           "steps through the backward pass")
     demo.set_defaults(func=cmd_demo)
+
+    lab = sub.add_parser("lab", help="run an experiment that tests a claim of the lectures",
+                         description="Run the experiment NAME (seeded, a few seconds): it "
+                                     "prints the claim and what was measured and writes its "
+                                     "pictures. Without NAME, list the experiments.")
+    lab.add_argument("name", metavar="NAME", nargs="?", help="which experiment")
+    lab.add_argument("--out", metavar="DIR", help="folder for the pictures (default ./lab-NAME)")
+    lab.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    lab.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                     help="an argument of the experiment's function, e.g. --set "
+                          "dataset=circles or --set widths=1,2,4 (repeatable)")
+    lab.set_defaults(func=cmd_lab)
     return parser
 
 
@@ -451,9 +466,34 @@ def cmd_demo(args) -> int:
             for name, text in dict(available).items():
                 print(f"  {name:<12} {text}", file=stream)
         return 0 if args.name is None else 2
-    result = demos.run(args.name) if args.out is None else demos.run(args.name,
-                                                                      out_dir=args.out)
+    options = {"html": True} if getattr(args, "html", False) else {}
+    if options and args.name != "autograd":
+        raise UserError(f"--html is for the autograd demo, not {args.name!r}")
+    result = demos.run(args.name, **options) if args.out is None else demos.run(
+        args.name, out_dir=args.out, **options)
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+# ------------------------------------------------------------------------------------- lab
+def cmd_lab(args) -> int:
+    """``chainrule lab [NAME]``: hands over to `chainrule.teach.lab.run` (lists the
+    experiments without NAME)."""
+    from chainrule.teach import lab
+
+    if args.name is None or args.name not in lab.LABS:
+        if args.name is not None:
+            print(f"{PROG} lab: error: unknown experiment {args.name!r}", file=sys.stderr)
+        stream = sys.stdout if args.name is None else sys.stderr
+        print("experiments:", file=stream)
+        for name, text in lab.LABS.items():
+            print(f"  {name:<14} {text}", file=stream)
+        return 0 if args.name is None else 2
+    try:
+        options = lab.parse_options(args.set)
+        lab.run(args.name, out_dir=args.out, seed=args.seed, **options)
+    except (TypeError, ValueError) as e:
+        raise UserError(str(e)) from None
+    return 0
 
 
 # ------------------------------------------------------------------------------------- main

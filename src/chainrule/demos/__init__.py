@@ -14,7 +14,8 @@ from importlib import import_module
 DEMOS = {
     "logic": "AND, OR, NAND as single sigmoid neurons with the notes' weights",
     "xor": "XOR by hand from AND/OR/NAND, learned by a hidden layer, impossible for a perceptron",
-    "autograd": "a=4, b=3, c=a+b, d=a*c: explain() shows dd/da = 7 + 4 = 11, plus a graph drawing",
+    "autograd": "a=4, b=3, c=a+b, d=a*c: explain() shows dd/da = 7 + 4 = 11, plus a graph drawing "
+                "(--html: a page that steps through the backward pass)",
     "circle": "learn the centre and radius of a circular decision boundary with autograd",
     "tutorial": "the notes' PyTorch two-layer example, written with chainrule tensors",
     "jacobian": "y = W x and its Jacobian, which equals W",
@@ -22,8 +23,9 @@ DEMOS = {
 }
 
 
-def run(name, out_dir=None):
-    """Run demo ``name``; returns the dict of results it printed.
+def run(name, out_dir=None, **options):
+    """Run demo ``name``; returns the dict of results it printed. ``options`` go to the
+    demo's ``main`` (e.g. ``html=True`` for the autograd demo's interactive page).
 
     >>> run("jacobian")["equal"]  # doctest: +ELLIPSIS
     y = W x ...
@@ -32,7 +34,7 @@ def run(name, out_dir=None):
     if name not in DEMOS:
         raise KeyError(f"unknown demo {name!r}; choose from: {', '.join(DEMOS)}")
     module = import_module(f"chainrule.demos.{name}_demo")
-    return module.main(out_dir=out_dir)
+    return module.main(out_dir=out_dir, **options)
 
 
 def output_dir(out_dir, name):

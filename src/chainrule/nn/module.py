@@ -47,6 +47,16 @@ def _array_of(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def _name_parameters(value, name):
+    """Tell each Parameter its dotted path ("0.weight") when it, or a module holding it, is
+    registered as ``name``; explain() and the graph drawings read it. Registration-time only."""
+    if isinstance(value, Parameter):
+        value._module_path = name
+    elif value is not None:
+        for path, p in value.named_parameters():
+            p._module_path = f"{name}.{path}"
+
+
 class Module:
     """Base class for layers and models: subclass it, create parameters and sub-modules in
     ``__init__`` (after ``super().__init__()``), and compute the output in ``forward``.
@@ -104,10 +114,12 @@ class Module:
             buffers.pop(name, None)
             modules.pop(name, None)
             params[name] = value
+            _name_parameters(value, name)
         elif isinstance(value, Module):
             params.pop(name, None)
             buffers.pop(name, None)
             modules[name] = value
+            _name_parameters(value, name)
         elif name in params:
             if value is not None:
                 raise TypeError(
@@ -164,6 +176,7 @@ class Module:
         self._modules.pop(name, None)
         self._parameters[name] = param
         self.__dict__[name] = param
+        _name_parameters(param, name)
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register state that is saved in ``state_dict`` but not trained (a Tensor, an ndarray
@@ -198,6 +211,7 @@ class Module:
         self._buffers.pop(name, None)
         self._modules[name] = module
         self.__dict__[name] = module
+        _name_parameters(module, name)
 
     register_module = add_module
 

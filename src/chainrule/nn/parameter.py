@@ -22,22 +22,27 @@ class Parameter(Tensor):
     ((2, 3), True)
     """
 
-    __slots__ = ()
+    # The dotted path under the module that registered it ("0.weight"), set by Module on
+    # registration (never per op) so that explain() and the graph drawings can name it.
+    __slots__ = ("_module_path",)
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = []
         super().__init__(data, requires_grad=requires_grad)
+        self._module_path = None
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
         # Rebuild through __init__ so copies and pickles stay Parameters with fresh .grad.
-        return (_rebuild_parameter, (self.data, self.requires_grad, self.grad))
+        return (_rebuild_parameter,
+                (self.data, self.requires_grad, self.grad, self._module_path))
 
 
-def _rebuild_parameter(data, requires_grad, grad):
+def _rebuild_parameter(data, requires_grad, grad, module_path=None):
     p = Parameter(data, requires_grad=requires_grad)
     p.grad = grad
+    p._module_path = module_path
     return p

@@ -143,6 +143,22 @@ def tensor_names(names):
     return {id(t): str(name) for name, t in names.items()}
 
 
+def display_name(t, names=None):
+    """The name a tensor is shown by: its ``.name``, else its name in ``names`` (from
+    :func:`tensor_names`), else a Parameter's path in the module that registered it
+    (``0.weight``); None when it has none.
+
+    >>> import chainrule as cr
+    >>> net = cr.nn.Sequential(cr.nn.Linear(2, 1))
+    >>> display_name(net[0].weight), display_name(cr.tensor(1.0))
+    ('0.weight', None)
+    """
+    if t.name:
+        return t.name
+    name = names.get(id(t)) if names else None
+    return name or getattr(t, "_module_path", None)
+
+
 def _label_nodes(tensors, names=None):
     """Labels: the tensor's name (or its name in ``names``), else op name (or
     leaf/param/const) plus a short number."""
@@ -150,7 +166,7 @@ def _label_nodes(tensors, names=None):
     nodes, used = {}, set()
     for k, t in enumerate(tensors):
         kind = _kind(t)
-        label = t.name or names.get(id(t)) or f"{t.op if kind == 'op' else kind}#{k}"
+        label = display_name(t, names) or f"{t.op if kind == 'op' else kind}#{k}"
         if label in used:  # two tensors share a name (two layers' "weight")
             label = f"{label}#{k}"
         used.add(label)
@@ -472,8 +488,9 @@ def explain(t, file=None, *, names=None, max_routes=8, max_nodes=60, echo=True):
     are counted.
 
     Nodes are labelled by ``.name`` when set, else by ``names`` (a Module, whose parameter
-    names such as ``0.weight`` are used, or a dict ``{name: tensor}``), else by op and a short
-    number (``mul#3``, ``leaf#0``, ``param#1``, ``const#2``).
+    names such as ``0.weight`` are used, or a dict ``{name: tensor}``), else, for a Parameter,
+    by its path in the module that registered it (``0.weight``, ``2.bias``: no ``names``
+    needed), else by op and a short number (``mul#3``, ``leaf#0``, ``const#2``).
 
     Nothing is modified: ``backward()`` is not called, leaves keep their ``.grad`` and the graph
     keeps its saved arrays. The text is returned; it is also printed (rich tables when rich is

@@ -13,7 +13,7 @@ True
 """
 
 import shutil
-import warnings
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from chainrule.teach.explainer import (
     _kind,
     _num,
     _summary,
+    display_name,
     graph_nodes,
     local_derivatives,
     tensor_names,
@@ -50,7 +51,7 @@ def _graphviz():
 
 
 def _label(t, kind, show_values, escape, names):
-    name = t.name or names.get(id(t))
+    name = display_name(t, names)
     name = escape(name) if name else None
     if kind == "op":
         head = f"{name} = {t.op}" if name else t.op
@@ -88,40 +89,76 @@ def to_dot(t, show_values=True, names=None):
         if x is t:
             attrs["peripheries"] = "2"
         dot.node(ids[id(x)], _label(x, kind, show_values, graphviz.escape, names), **attrs)
+    unlabelled = set()  # ops whose edge derivatives backward() already freed
     for x in tensors:
         if x._backward is None:
             continue
-        locals_ = _edge_labels(x) if show_values else ()
+        locals_ = _edge_labels(x, unlabelled) if show_values else ()
         for i, p in enumerate(x.parents):
             attrs = {"color": "gray60", "style": "dashed"} if not p.requires_grad else {}
             if i < len(locals_) and locals_[i]:
                 attrs["label"] = locals_[i]
             dot.edge(ids[id(p)], ids[id(x)], **attrs)
+    if unlabelled:
+        dot.attr(label=freed_note(unlabelled), labelloc="b", fontname="Helvetica",
+                 fontsize="10", fontcolor="gray30")
     return dot
 
 
-def _edge_labels(node):
-    """Local derivatives ∂node/∂input for scalar edges (empty when the graph was freed)."""
-    if node.data.size != 1 or node._saved is None:
+def freed_note(ops):
+    """Why some edges carry no derivative: the sentence shown under a drawing."""
+    listed = ", ".join(sorted(ops))
+    return (f"no local derivative on the edges of {listed}: backward() freed the arrays "
+            "their rules need; draw before backward(), or call backward(retain_graph=True)")
+
+
+def survives_backward(node):
+    """True when ``node``'s backward rule reads only its inputs' and output's values (add,
+    mul, div, tanh, ...), which backward() keeps, and not the saved arrays it frees."""
+    code = getattr(node._backward, "__code__", None)
+    return code is not None and "_saved" not in code.co_names
+
+
+def scalar_local_derivatives(node, unlabelled=None):
+    """∂node/∂input for each input of a one-element ``node`` (None where an input needs no
+    gradient), from the op's own backward rule. After a backward() that freed the graph this
+    still works for rules that need no saved arrays; otherwise the op's name is added to
+    ``unlabelled`` and ``()`` is returned.
+
+    >>> import chainrule as cr
+    >>> a = cr.tensor(4.0, requires_grad=True); d = a * 7; d.backward()
+    >>> [None if g is None else float(g) for g in scalar_local_derivatives(d)]
+    [7.0, None]
+    """
+    if node.data.size != 1 or node._backward is None:
         return ()
     try:
-        locals_ = local_derivatives(node)
+        if node._saved is not None:
+            return local_derivatives(node)
+        if survives_backward(node):
+            grads = node._backward(np.ones_like(node.data), node)
+            return tuple(None if g is None or not p.requires_grad else np.asarray(g)
+                         for p, g in zip(node.parents, grads))
     except Exception:  # a drawing should never fail because a backward rule did
         return ()
+    if unlabelled is not None:
+        unlabelled.add(node.op)
+    return ()
+
+
+def _edge_labels(node, unlabelled):
+    """'∂ = 7' for each scalar edge of ``node`` (empty strings where not available)."""
     return tuple(f"∂ = {_num(np.asarray(g).reshape(-1)[0])}"
-                 if g is not None and np.size(g) == 1 else "" for g in locals_)
+                 if g is not None and np.size(g) == 1 else ""
+                 for g in scalar_local_derivatives(node, unlabelled))
 
 
 def _dot_fallback(dot, path, reason):
     dot_path = Path(path).with_suffix(".dot")
     atomic_write(dot_path, lambda f: f.write(dot.source.encode("utf-8")))
-    warnings.warn(
-        f"draw_graph: {reason}, so {str(path)!r} could not be rendered; wrote the graph's DOT "
-        f"source to {str(dot_path)!r} instead. To get images, {INSTALL_HINT}; then run "
-        f"`dot -T{Path(path).suffix.lstrip('.') or 'svg'} {dot_path.name} -o {Path(path).name}`",
-        UserWarning,
-        stacklevel=3,
-    )
+    # One line, not a Python warning: the user asked for a picture and gets told plainly.
+    print(f"draw_graph: {reason}, so wrote the DOT source {str(dot_path)!r} instead of "
+          f"{str(path)!r}; to get images, {INSTALL_HINT}", file=sys.stderr)
     return dot_path
 
 
@@ -133,8 +170,9 @@ def draw_graph(t, path, show_values=True, names=None):
     also show their value, any ``.grad`` and each edge its local derivative. ``names`` labels
     unnamed tensors (a Module, by its ``named_parameters()``, or a dict ``{name: tensor}``).
     When the ``dot`` program is not installed the DOT source is written next to ``path`` (same
-    name, ``.dot``) with a warning telling how to install graphviz. Returns the path actually
-    written.
+    name, ``.dot``) and one line on stderr tells how to install graphviz. Returns the path
+    actually written. Drawn after ``backward()``, edges keep their derivatives where the op's
+    rule needs no freed arrays (add, mul, ...); the drawing's caption names the others.
 
     >>> import chainrule as cr, tempfile, os
     >>> a = cr.tensor(4.0, requires_grad=True, name="a"); d = a * (a + 3)
