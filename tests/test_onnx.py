@@ -210,3 +210,26 @@ def test_bad_arguments_are_explained(tmp_path):
         cr.onnx.export(_mlp(), np.zeros((1, 6), np.float32), tmp_path / "m.onnx", opset=11)
     with pytest.raises(TypeError, match="nn.Module"):
         cr.onnx.export(lambda x: x, np.zeros((1, 6), np.float32), tmp_path / "m.onnx")
+
+
+# ---------------------------------------------------------------------- LayerNorm (issue 9)
+def _layer_norm_mlp():
+    ln = nn.LayerNorm(8, eps=1e-4)
+    rng = np.random.default_rng(5)
+    ln.weight.data[:] = rng.uniform(0.5, 1.5, 8)
+    ln.bias.data[:] = rng.normal(size=8)
+    return nn.Sequential(nn.Linear(6, 8), ln, nn.ReLU(), nn.Linear(8, 3))
+
+
+@pytest.mark.parametrize("opset", [17, 13])
+def test_layer_norm_exports_as_layer_normalization(opset, tmp_path):
+    cr.manual_seed(6)
+    proto = _check_round_trip(_layer_norm_mlp(), (6,), tmp_path / "ln.onnx", opset=opset)
+    ops = [n.op_type for n in proto.graph.node]
+    assert ("LayerNormalization" in ops) == (opset >= 17)
+
+
+def test_layer_norm_over_two_axes_without_bias_exports(tmp_path):
+    cr.manual_seed(7)
+    model = nn.Sequential(nn.Linear(4, 5), nn.LayerNorm((3, 5), bias=False), nn.Flatten())
+    _check_round_trip(model, (3, 4), tmp_path / "ln2.onnx")

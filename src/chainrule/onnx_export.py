@@ -17,6 +17,7 @@ Softmax,           ``Softmax(axis)``, ``LogSoftmax(axis)``
 LogSoftmax
 Step               ``Cast(GreaterOrEqual(x, 0))``
 BatchNorm1d        ``BatchNormalization`` with the running statistics (eval mode)
+LayerNorm          ``LayerNormalization`` (opset >= 17; ReduceMean & co. below)
 Flatten            ``Flatten(axis=1)``, or ``Reshape`` for other dims
 Dropout, Identity  nothing (evaluation mode)
 Sequential         its children in order
@@ -353,3 +354,22 @@ def _write_atomic(path, payload):
     from chainrule._atomic import atomic_write
 
     atomic_write(path, payload, "cr.onnx.export")
+
+
+# ---------------------------------------------------------------------- LayerNorm (issue 9)
+@register(nn.LayerNorm)
+def _layer_norm(g, m, x, value, path):
+    """``LayerNormalization`` over the last ``len(normalized_shape)`` axes from opset 17; below,
+    the same formula from ReduceMean, Sub, Mul, Sqrt and Div."""
+    k = len(m.normalized_shape)
+    scale = m.weight.data if m.weight is not None else np.ones(m.normalized_shape)
+    shift = m.bias.data if m.bias is not None else np.zeros(m.normalized_shape)
+    scale, shift = g.const(scale, f"{path}.weight"), g.const(shift, f"{path}.bias")
+    if g.opset >= 17:
+        return g.node("LayerNormalization", [x, scale, shift], path, axis=-k, epsilon=m.eps)
+    axes = list(range(value.ndim - k, value.ndim))
+    centred = g.node("Sub", [x, g.node("ReduceMean", [x], path, axes=axes)], path)
+    var = g.node("ReduceMean", [g.node("Mul", [centred, centred], path)], path, axes=axes)
+    std = g.node("Sqrt", [g.node("Add", [var, g.const(m.eps, f"{path}.eps")], path)], path)
+    normed = g.node("Div", [centred, std], path)
+    return g.node("Add", [g.node("Mul", [normed, scale], path), shift], path)
