@@ -416,7 +416,7 @@ def factory(key, impl):
 
 
 # =========================================================================== W7 (issue 9)
-from workloads_transformer import SPECS as _W7_SPECS  # noqa: E402
+from workloads_transformer import SPEC as _W7_SPEC  # noqa: E402
 from workloads_transformer import w7_chainrule, w7_numpy, w7_torch  # noqa: E402, F401
 
-SPECS.update(_W7_SPECS)
+SPECS["W7"] = Spec(*_W7_SPEC)

@@ -12,8 +12,6 @@ once from a seeded generator and cycled, identically for the three implementatio
 
 import numpy as np
 
-from workloads import Spec
-
 VOCAB, D_MODEL, HEADS, BLOCKS, CONTEXT, BATCH, FF, LR = 65, 64, 2, 2, 64, 32, 256, 1e-3
 N_BATCHES = 16
 
@@ -26,10 +24,11 @@ def _flops(batch=BATCH, context=CONTEXT):
     return 3 * forward  # backward is about twice the forward
 
 
-SPECS = {"W7": Spec("W7", "transformer: vocab 65, d 64, 2 heads, 2 blocks, ctx 64, batch 32, "
-                          "Adam", 100, _flops())}
+# workloads.Spec's fields (key, title, steps, flops per step); workloads.py makes the Spec
+SPEC = ("W7", "transformer: vocab 65, d 64, 2 heads, 2 blocks, ctx 64, batch 32, Adam", 100,
+        _flops())
 
-__all__ = ["SPECS", "w7_chainrule", "w7_numpy", "w7_torch"]
+__all__ = ["SPEC", "w7_chainrule", "w7_numpy", "w7_torch"]
 
 
 # --------------------------------------------------------------------------- data and weights

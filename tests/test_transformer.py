@@ -153,6 +153,7 @@ def test_cross_attention_same_dims_and_no_bias_matches_torch(rng):
              lambda q, kv: theirs(q, kv, kv))
 
 
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")  # torch's note
 @pytest.mark.parametrize("need_weights", [True, False])
 def test_unbatched_attention_matches_torch(rng, need_weights):
     ours, theirs = _mha_pair(embed_dim=4, num_heads=2, batch_first=True)
