@@ -25,7 +25,7 @@ from chainrule.backend import get_rng
 from chainrule.data.text import CharVocab, shakespeare
 
 CONFIG = {"context": 64, "d_model": 64, "nhead": 2, "n_layers": 2, "dim_feedforward": 256,
-          "batch": 32, "steps": 300, "lr": 3e-3, "seed": 0}
+          "batch": 32, "steps": 200, "lr": 6e-3, "seed": 0}
 
 
 class CharTransformer(nn.Module):
@@ -136,7 +136,7 @@ def plot_losses(steps, train, val_steps, val, path, baseline):
                f"{baseline:.2f}")
     ax.set_xlabel("training step")
     ax.set_ylabel("cross-entropy (nats per character)")
-    ax.set_title("A 2-block character Transformer learning Hamlet")
+    ax.set_title("A 2-block character Transformer learning Hamlet (held out: last 10%)")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -144,7 +144,25 @@ def plot_losses(steps, train, val_steps, val, path, baseline):
     return path
 
 
+def _one_blas_thread():
+    """A context that runs BLAS on one thread when threadpoolctl is installed: this model's
+    matrices are small, and a second BLAS thread spins more than it helps (badly so on a
+    shared, loaded machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def main(out_dir=None, steps=None, progress=True):
+    with _one_blas_thread():
+        return _main(out_dir, steps, progress)
+
+
+def _main(out_dir, steps, progress):
     from chainrule.demos import output_dir
     from chainrule.train.progress import make_reporter
 
@@ -172,7 +190,7 @@ def main(out_dir=None, steps=None, progress=True):
     reporter.train_begin(1, cfg["steps"])
     reporter.epoch_begin(1)
     start = time.perf_counter()
-    every = max(1, cfg["steps"] // 6)
+    every = max(1, cfg["steps"] // 8)
     try:
         for step in range(1, cfg["steps"] + 1):
             loss = loss_of(model, *batches(train_ids, cfg["batch"], cfg["context"], rng))
