@@ -96,7 +96,9 @@ class MultiheadAttention(Module):
     averaged over heads, or ``(N, H, L, S)`` with ``average_attn_weights=False``; None when
     ``need_weights=False`` (then the fused attention primitive runs). ``dropout`` drops
     attention weights in training. ``is_causal`` is a hint, as in PyTorch: it needs the
-    causal ``attn_mask`` too.
+    causal ``attn_mask`` too. A query whose every key is masked gets NaN weights and output
+    with ``need_weights=True`` and a zero attention output with ``need_weights=False``,
+    exactly as PyTorch 2.13 (explicit softmax vs. its fused kernel's "safe softmax").
 
     Initialisation as PyTorch: Xavier-uniform input projections, zero biases, the output
     projection a default ``Linear``.

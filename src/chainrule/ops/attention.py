@@ -127,7 +127,7 @@ def _check_dropout(dropout_p, op):
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None):
+                                 is_causal=False, scale=None, enable_gqa=False):
     """``softmax(Q Kᵀ · scale + mask) V`` as one node (PyTorch's
     ``F.scaled_dot_product_attention``; see the module docstring for the formulas).
 
@@ -144,6 +144,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     [1.0, 2.3395]
     """
     op = "scaled_dot_product_attention"
+    if enable_gqa:
+        raise NotImplementedError(f"{op}: enable_gqa=True (grouped-query attention) is not "
+                                  "supported; repeat the key and value heads yourself")
     q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
     _check_qkv(q, k, v, op)
     p = _check_dropout(dropout_p, op)
