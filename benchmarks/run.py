@@ -40,6 +40,26 @@ def blas_info():
     return "; ".join(parts) + f"; {env}"
 
 
+_THREAD_LIMITS = []
+
+
+def limit_threads(n):
+    """Run NumPy's BLAS and PyTorch with ``n`` threads for the rest of the process. On a
+    shared, loaded machine small workloads (W7) lose far more to spinning BLAS/OpenMP threads
+    than they gain from a second core."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise SystemExit("--threads needs threadpoolctl (pip install 'chainrule[bench]')") from None
+    _THREAD_LIMITS.append(threadpool_limits(limits=n))  # kept alive: the limit stays in force
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+
+
 def time_interleaved(steps_by_impl, steps, chunks):
     """Time ``steps`` calls of every implementation's step, interleaved in ``chunks`` slices
     (A, B, C, A, B, C, ...), so a slow spell of the shared machine hits all of them alike.
@@ -150,7 +170,11 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="BLAS and PyTorch intra-op threads (default: their own defaults)")
     args = parser.parse_args(argv)
+    if args.threads:
+        limit_threads(args.threads)
     keys = [k.strip() for k in args.workloads.split(",") if k.strip()]
     unknown = [k for k in keys if k not in workloads.SPECS]
     if unknown:

@@ -413,3 +413,10 @@ IMPLS = ("chainrule", "torch", "numpy")
 
 def factory(key, impl):
     return globals()[f"{key.lower()}_{impl}"]
+
+
+# =========================================================================== W7 (issue 9)
+from workloads_transformer import SPEC as _W7_SPEC  # noqa: E402
+from workloads_transformer import w7_chainrule, w7_numpy, w7_torch  # noqa: E402, F401
+
+SPECS["W7"] = Spec(*_W7_SPEC)

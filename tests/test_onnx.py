@@ -210,3 +210,44 @@ def test_bad_arguments_are_explained(tmp_path):
         cr.onnx.export(_mlp(), np.zeros((1, 6), np.float32), tmp_path / "m.onnx", opset=11)
     with pytest.raises(TypeError, match="nn.Module"):
         cr.onnx.export(lambda x: x, np.zeros((1, 6), np.float32), tmp_path / "m.onnx")
+
+
+# ---------------------------------------------------------------------- LayerNorm (issue 9)
+def _layer_norm_mlp():
+    ln = nn.LayerNorm(8, eps=1e-4)
+    rng = np.random.default_rng(5)
+    ln.weight.data[:] = rng.uniform(0.5, 1.5, 8)
+    ln.bias.data[:] = rng.normal(size=8)
+    return nn.Sequential(nn.Linear(6, 8), ln, nn.ReLU(), nn.Linear(8, 3))
+
+
+@pytest.mark.parametrize("opset", [17, 13])
+def test_layer_norm_exports_as_layer_normalization(opset, tmp_path):
+    cr.manual_seed(6)
+    proto = _check_round_trip(_layer_norm_mlp(), (6,), tmp_path / "ln.onnx", opset=opset)
+    ops = [n.op_type for n in proto.graph.node]
+    assert ("LayerNormalization" in ops) == (opset >= 17)
+
+
+def test_layer_norm_over_two_axes_without_bias_exports(tmp_path):
+    cr.manual_seed(7)
+    model = nn.Sequential(nn.Linear(4, 5), nn.LayerNorm((3, 5), bias=False), nn.Flatten())
+    _check_round_trip(model, (3, 4), tmp_path / "ln2.onnx")
+
+
+@pytest.mark.parametrize("norm_first,activation", [(False, "relu"), (True, "gelu")])
+def test_transformer_encoder_exports_for_onnxruntime(norm_first, activation, tmp_path):
+    cr.manual_seed(8)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, activation=activation, batch_first=True,
+                                       norm_first=norm_first)
+    model = nn.Sequential(nn.Linear(4, 8), nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(8)),
+                          nn.Linear(8, 3))
+    proto = _check_round_trip(model, (5, 4), tmp_path / "encoder.onnx")
+    assert [n.op_type for n in proto.graph.node].count("Softmax") == 2
+
+
+def test_sequence_first_encoder_layer_is_refused_by_name(tmp_path):
+    layer = nn.TransformerEncoderLayer(8, 2, 16)  # batch_first=False
+    with pytest.raises(UnsupportedLayerError, match="batch_first=True"):
+        cr.onnx.export(nn.Sequential(layer), np.zeros((5, 2, 8), np.float32),
+                       tmp_path / "no.onnx")

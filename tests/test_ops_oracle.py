@@ -668,6 +668,9 @@ def test_nll_loss(oracle, reduction, dtype):
 # batch_norm's oracle tests (train and eval, both ranks, affine or not) use this file's oracle
 # fixture in tests/test_batch_norm_fused.py.
 covers("batch_norm")
+# layer_norm's and scaled_dot_product_attention's oracle tests (masks, dtypes, affine or not)
+# are in tests/test_attention_ops.py.
+covers("layer_norm", "scaled_dot_product_attention")
 
 
 # --------------------------------------------------------------------------- coverage

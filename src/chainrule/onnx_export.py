@@ -17,6 +17,9 @@ Softmax,           ``Softmax(axis)``, ``LogSoftmax(axis)``
 LogSoftmax
 Step               ``Cast(GreaterOrEqual(x, 0))``
 BatchNorm1d        ``BatchNormalization`` with the running statistics (eval mode)
+LayerNorm          ``LayerNormalization`` (opset >= 17; ReduceMean & co. below)
+TransformerEncoder ``MatMul``/``Softmax`` self-attention, feed-forward, residual ``Add`` and
+(Layer)            layer norm; batch-first ``(N, L, E)`` inputs without masks
 Flatten            ``Flatten(axis=1)``, or ``Reshape`` for other dims
 Dropout, Identity  nothing (evaluation mode)
 Sequential         its children in order
@@ -353,3 +356,87 @@ def _write_atomic(path, payload):
     from chainrule._atomic import atomic_write
 
     atomic_write(path, payload, "cr.onnx.export")
+
+
+# ---------------------------------------------------------------------- LayerNorm (issue 9)
+@register(nn.LayerNorm)
+def _layer_norm(g, m, x, value, path):
+    """``LayerNormalization`` over the last ``len(normalized_shape)`` axes from opset 17; below,
+    the same formula from ReduceMean, Sub, Mul, Sqrt and Div."""
+    k = len(m.normalized_shape)
+    scale = m.weight.data if m.weight is not None else np.ones(m.normalized_shape)
+    shift = m.bias.data if m.bias is not None else np.zeros(m.normalized_shape)
+    scale, shift = g.const(scale, f"{path}.weight"), g.const(shift, f"{path}.bias")
+    if g.opset >= 17:
+        return g.node("LayerNormalization", [x, scale, shift], path, axis=-k, epsilon=m.eps)
+    axes = list(range(value.ndim - k, value.ndim))
+    centred = g.node("Sub", [x, g.node("ReduceMean", [x], path, axes=axes)], path)
+    var = g.node("ReduceMean", [g.node("Mul", [centred, centred], path)], path, axes=axes)
+    std = g.node("Sqrt", [g.node("Add", [var, g.const(m.eps, f"{path}.eps")], path)], path)
+    normed = g.node("Div", [centred, std], path)
+    return g.node("Add", [g.node("Mul", [normed, scale], path), shift], path)
+
+
+# ---------------------------------------------------------------------- Transformer (issue 9)
+def _self_attention(g, m, x, path):
+    """Multi-head self-attention of a batch-first ``(N, L, E)`` value ``x`` (no mask)."""
+    E, H, D = m.embed_dim, m.num_heads, m.head_dim
+    qkv = g.node("MatMul", [x, g.const(m.in_proj_weight.data.T, f"{path}.in_proj_weight_T")],
+                 path)
+    if m.in_proj_bias is not None:
+        qkv = g.node("Add", [qkv, g.const(m.in_proj_bias.data, f"{path}.in_proj_bias")], path)
+    heads = g.node("Reshape", [qkv, g.const([0, 0, 3, H, D], f"{path}.qkv_shape", np.int64)],
+                   path)
+    heads = g.node("Transpose", [heads], path, perm=[2, 0, 3, 1, 4])  # (3, N, H, L, D)
+    q, k, v = (g.node("Gather", [heads, g.const(i, f"{path}.index{i}", np.int64)], path, axis=0)
+               for i in range(3))
+    scores = g.node("MatMul", [q, g.node("Transpose", [k], path, perm=[0, 1, 3, 2])], path)
+    scores = g.node("Mul", [scores, g.const(1.0 / math.sqrt(D), f"{path}.scale")], path)
+    weights = g.node("Softmax", [scores], path, axis=-1)
+    out = g.node("Transpose", [g.node("MatMul", [weights, v], path)], path, perm=[0, 2, 1, 3])
+    out = g.node("Reshape", [out, g.const([0, 0, E], f"{path}.merged_shape", np.int64)], path)
+    return _linear(g, m.out_proj, out, np.empty((1, 1, E)), f"{path}.out_proj")
+
+
+@register(nn.TransformerEncoderLayer)
+def _encoder_layer(g, m, x, value, path):
+    """A batch-first encoder layer without masks: self-attention (MatMul, Softmax), the
+    feed-forward network, residual Adds and LayerNormalization, as in ``forward``."""
+    if not m.batch_first or value.ndim != 3:
+        raise UnsupportedLayerError(
+            f"onnx.export: TransformerEncoderLayer at '{path}' exports with batch_first=True "
+            f"and a (N, L, E) input only, got batch_first={m.batch_first} and input shape "
+            f"{value.shape}")
+    if m._activation_name is None:
+        raise UnsupportedLayerError(f"onnx.export: TransformerEncoderLayer at '{path}' has a "
+                                    "custom activation; only 'relu' and 'gelu' export")
+    rank3 = np.empty((1, 1, m.d_model))
+
+    def attention(h):
+        return _self_attention(g, m.self_attn, h, f"{path}.self_attn")
+
+    def feed_forward(h):
+        h = _linear(g, m.linear1, h, rank3, f"{path}.linear1")
+        if m._activation_name == "relu":
+            h = g.node("Relu", [h], f"{path}.activation")
+        else:
+            h = _gelu(g, nn.GELU(), h, rank3, f"{path}.activation")
+        return _linear(g, m.linear2, h, rank3, f"{path}.linear2")
+
+    def norm(module, h, name):
+        return _layer_norm(g, module, h, rank3, f"{path}.{name}")
+
+    if m.norm_first:
+        x = g.node("Add", [x, attention(norm(m.norm1, x, "norm1"))], path)
+        return g.node("Add", [x, feed_forward(norm(m.norm2, x, "norm2"))], path)
+    x = norm(m.norm1, g.node("Add", [x, attention(x)], path), "norm1")
+    return norm(m.norm2, g.node("Add", [x, feed_forward(x)], path), "norm2")
+
+
+@register(nn.TransformerEncoder)
+def _encoder(g, m, x, value, path):
+    for i, layer in enumerate(m.layers):
+        x = _encoder_layer(g, layer, x, value, f"{path}.layers.{i}")
+    if m.norm is not None:
+        x = _layer_norm(g, m.norm, x, value, f"{path}.norm")
+    return x

@@ -143,6 +143,9 @@ def _to_torch_layer(torch, m, path):
         dtype = _torch_dtype(torch, ref.data) if ref is not None else None
         return tnn.BatchNorm1d(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
                                track_running_stats=m.track_running_stats, dtype=dtype)
+    converted = _attention_to_torch(torch, m, path)  # issue 9: LayerNorm, attention, encoder
+    if converted is not None:
+        return converted
     simple = {
         nn.ReLU: lambda: tnn.ReLU(),
         nn.Sigmoid: lambda: tnn.Sigmoid(),
@@ -208,6 +211,9 @@ def _from_torch_layer(torch, m, path):
         dtype = None if ref is None else ref.detach().numpy().dtype
         return nn.BatchNorm1d(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
                               track_running_stats=m.track_running_stats, dtype=dtype)
+    converted = _attention_from_torch(torch, m, path)  # issue 9
+    if converted is not None:
+        return converted
     simple = {
         tnn.ReLU: lambda: nn.ReLU(),
         tnn.Sigmoid: lambda: nn.Sigmoid(),
@@ -244,3 +250,66 @@ def from_torch_module(torch_model):
     model.load_state_dict(from_torch_state_dict(torch_model.state_dict()), strict=True)
     _copy_modes(torch_model, model)
     return model
+
+
+# ---------------------------------------------------------------------- issue 9: attention
+def _attention_to_torch(torch, m, path):
+    """LayerNorm, MultiheadAttention, TransformerEncoderLayer and TransformerEncoder, or None."""
+    tnn, t = torch.nn, type(m)
+    if t is nn.LayerNorm:
+        ref = m.weight.data if m.weight is not None else np.empty(0, m._dtype)
+        return tnn.LayerNorm(m.normalized_shape, eps=m.eps,
+                             elementwise_affine=m.elementwise_affine,
+                             bias=m.bias is not None or not m.elementwise_affine,
+                             dtype=_torch_dtype(torch, ref))
+    if t is nn.MultiheadAttention:
+        return tnn.MultiheadAttention(
+            m.embed_dim, m.num_heads, dropout=m.dropout, bias=m.in_proj_bias is not None,
+            kdim=m.kdim, vdim=m.vdim, batch_first=m.batch_first,
+            dtype=_torch_dtype(torch, m.out_proj.weight.data))
+    if t is nn.TransformerEncoderLayer:
+        if m._activation_name is None:
+            raise TypeError(f"to_torch_module: the TransformerEncoderLayer at '{path}' has a "
+                            "custom activation; only 'relu' and 'gelu' convert")
+        return tnn.TransformerEncoderLayer(
+            m.d_model, m.nhead, m.dim_feedforward, m.dropout.p, m._activation_name,
+            m.layer_norm_eps, m.batch_first, m.norm_first, bias=m.linear1.bias is not None,
+            dtype=_torch_dtype(torch, m.linear1.weight.data))
+    if t is nn.TransformerEncoder:
+        layer = _attention_to_torch(torch, m.layers[0], f"{path}.layers.0")
+        norm = None if m.norm is None else _to_torch_layer(torch, m.norm, f"{path}.norm")
+        return tnn.TransformerEncoder(layer, m.num_layers, norm=norm, enable_nested_tensor=False)
+    return None
+
+
+def _attention_from_torch(torch, m, path):
+    tnn, t = torch.nn, type(m)
+    if t is tnn.LayerNorm:
+        ref = m.weight if m.weight is not None else None
+        return nn.LayerNorm(m.normalized_shape, eps=m.eps,
+                            elementwise_affine=m.elementwise_affine,
+                            bias=m.bias is not None or not m.elementwise_affine,
+                            dtype=None if ref is None else ref.detach().numpy().dtype)
+    if t is tnn.MultiheadAttention:
+        if m.bias_k is not None or m.add_zero_attn:
+            raise TypeError(f"from_torch_module: MultiheadAttention at '{path}' uses "
+                            "add_bias_kv/add_zero_attn, which chainrule does not support")
+        return nn.MultiheadAttention(
+            m.embed_dim, m.num_heads, dropout=m.dropout, bias=m.in_proj_bias is not None,
+            kdim=m.kdim, vdim=m.vdim, batch_first=m.batch_first,
+            dtype=m.out_proj.weight.detach().numpy().dtype)
+    if t is tnn.TransformerEncoderLayer:
+        activation = {1: "relu", 2: "gelu"}.get(getattr(m, "activation_relu_or_gelu", 0))
+        if activation is None:
+            raise TypeError(f"from_torch_module: the TransformerEncoderLayer at '{path}' has a "
+                            "custom activation; only 'relu' and 'gelu' convert")
+        attn = m.self_attn
+        return nn.TransformerEncoderLayer(
+            attn.embed_dim, attn.num_heads, m.linear1.out_features, m.dropout.p, activation,
+            m.norm1.eps, attn.batch_first, m.norm_first, bias=m.linear1.bias is not None,
+            dtype=m.linear1.weight.detach().numpy().dtype)
+    if t is tnn.TransformerEncoder:
+        layer = _attention_from_torch(torch, m.layers[0], f"{path}.layers.0")
+        norm = None if m.norm is None else _from_torch_layer(torch, m.norm, f"{path}.norm")
+        return nn.TransformerEncoder(layer, m.num_layers, norm=norm)
+    return None

@@ -20,6 +20,8 @@ DEMOS = {
     "tutorial": "the notes' PyTorch two-layer example, written with chainrule tensors",
     "jacobian": "y = W x and its Jacobian, which equals W",
     "classic": "layer-by-layer delta-rule backprop beside autograd: the same gradients",
+    "transformer": "a small decoder-only Transformer learns to write like Hamlet (loss curve, "
+                   "samples before and after)",
 }
 
 

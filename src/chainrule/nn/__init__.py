@@ -23,6 +23,7 @@ from chainrule.nn.activation import (
     Step,
     Tanh,
 )
+from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.containers import Concat, ModuleList, Sequential
 from chainrule.nn.dropout import Dropout
 from chainrule.nn.linear import Flatten, Identity, Linear
@@ -36,9 +37,14 @@ from chainrule.nn.loss import (
     NLLLoss,
 )
 from chainrule.nn.module import Module
-from chainrule.nn.normalization import BatchNorm1d
+from chainrule.nn.normalization import BatchNorm1d, LayerNorm
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.serialize import module_from_config, module_to_config
+from chainrule.nn.transformer import (
+    TransformerEncoder,
+    TransformerEncoderLayer,
+    generate_square_subsequent_mask,
+)
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "Concat", "CrossEntropyLoss", "Dropout", "ELU",
@@ -47,3 +53,5 @@ __all__ = [
     "Softmax", "Softplus", "Step", "Tanh", "functional", "init", "module_from_config",
     "module_to_config", "utils",
 ]
+__all__ += ["LayerNorm", "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
+            "generate_square_subsequent_mask"]

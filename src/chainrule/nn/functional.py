@@ -47,6 +47,12 @@ __all__ = [
     "step", "tanh",
 ]
 
+# attention and layer normalisation (issue 9)
+from chainrule.ops.attention import scaled_dot_product_attention  # noqa: E402
+from chainrule.ops.layer_norm import layer_norm  # noqa: E402
+
+__all__ += ["layer_norm", "scaled_dot_product_attention"]
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 

@@ -147,3 +147,68 @@ class BatchNorm1d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+# --------------------------------------------------------------------------- LayerNorm
+from chainrule.ops.layer_norm import layer_norm as _fused_layer_norm  # noqa: E402
+from chainrule.ops.layer_norm import normalized_shape_tuple as _normalized_shape  # noqa: E402
+
+
+class LayerNorm(Module):
+    """Normalise each sample over its trailing ``normalized_shape`` axes (PyTorch's
+    ``nn.LayerNorm``), on the fused ``layer_norm`` primitive (``chainrule.ops.layer_norm``)::
+
+        y = (x − mean(x)) / √(var(x) + eps) · γ + β
+
+    with the mean and biased variance over the last ``len(normalized_shape)`` axes. When
+    ``elementwise_affine``, learnable ``weight`` (γ, ones) and, when ``bias``, ``bias`` (β,
+    zeros), both of shape ``normalized_shape``. No running statistics: training and
+    evaluation compute the same thing.
+
+    >>> import chainrule as cr
+    >>> ln = cr.nn.LayerNorm(3)
+    >>> [round(v, 4) for v in ln(cr.tensor([[1.0, 2.0, 3.0]])).data[0].tolist()]
+    [-1.2247, 0.0, 1.2247]
+    >>> [name for name, _ in ln.named_parameters()]
+    ['weight', 'bias']
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 dtype=None):
+        super().__init__()
+        dtype = _resolve_dtype(dtype, "LayerNorm")
+        self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self._dtype = dtype
+
+    def reset_parameters(self):
+        """γ to ones and β to zeros."""
+        if self.weight is not None:
+            self.weight.data.fill(1)
+        if self.bias is not None:
+            self.bias.data.fill(0)
+
+    def forward(self, x):
+        return _fused_layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def get_config(self):
+        config = {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
+                  "elementwise_affine": self.elementwise_affine,
+                  "bias": self.bias is not None or not self.elementwise_affine}
+        ref = self.weight.data if self.weight is not None else np.empty(0, self._dtype)
+        config.update(_dtype_config(ref))
+        return config
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -79,6 +79,8 @@ def module_from_config(d, registry=None):
             f"module_from_config: expected a dict with 'class' and 'config', got {d!r}"
         ) from None
     cls = _resolve_class(cls_name, registry)
+    if hasattr(cls, "from_config"):  # a layer whose config nests other layers' configs
+        return cls.from_config(config)
     if not getattr(cls, "_config_children", False):
         if d.get("children"):
             raise ValueError(

@@ -13,8 +13,10 @@ from chainrule.ops.activation import (
     tanh,
 )
 from chainrule.ops.arithmetic import add, astype, div, linear, matmul, mul, neg, pow, rpow, sub
+from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.base import unbroadcast
 from chainrule.ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
+from chainrule.ops.layer_norm import layer_norm
 from chainrule.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -82,3 +84,4 @@ __all__ = [
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "step", "sub", "sum",
     "swapaxes", "tanh", "transpose", "unbroadcast", "unsqueeze", "var", "where",
 ]
+__all__ += ["layer_norm", "scaled_dot_product_attention"]

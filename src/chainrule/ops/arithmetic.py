@@ -228,8 +228,12 @@ def linear(x, weight, bias=None):
     """
     x = as_tensor(x)
     w = weight.data
+    xd = x.data
     try:
-        out = x.data @ w.T
+        if xd.ndim > 2:  # one (rows, in) @ (in, out) product: faster than a stack of them
+            out = (xd.reshape(-1, xd.shape[-1]) @ w.T).reshape(xd.shape[:-1] + w.shape[:1])
+        else:
+            out = xd @ w.T
     except ValueError:
         raise ValueError(
             f"linear: input with shape {x.data.shape} does not match weight with shape {w.shape} "
@@ -249,12 +253,12 @@ def linear(x, weight, bias=None):
 def _linear_backward(g, node):
     x, w = node.parents[0], node.parents[1]
     gx = gw = gb = None
-    if x.requires_grad:
-        gx = g @ w.data
     xd = x.data
     if xd.ndim != 2:  # fold batch dimensions into rows
         xd = xd.reshape(-1, xd.shape[-1]) if xd.ndim > 1 else xd[None, :]
         g = g.reshape(-1, g.shape[-1]) if g.ndim > 1 else g[None, :]
+    if x.requires_grad:
+        gx = (g @ w.data).reshape(x.data.shape)
     if w.requires_grad:
         gw = g.T @ xd
     if len(node.parents) == 2:

@@ -47,6 +47,11 @@ _RULES = {
     "cross_entropy": ("∂/∂z = softmax(z) − onehot(t)",),
     "binary_cross_entropy_with_logits": ("∂/∂z = σ(z) − t", "∂/∂t = −z"),
     "batch_norm": ("g ↦ γr(g − Σg/M − x̂·Σ(g·x̂)/M)", "g ↦ Σ g·x̂", "g ↦ Σ g"),
+    "layer_norm": ("g ↦ r(ĝ − mean ĝ − x̂·mean(ĝ·x̂)), ĝ = γg", "g ↦ Σ g·x̂", "g ↦ Σ g"),
+    "scaled_dot_product_attention": ("dQ = dA K·s, dA = P⊙(dP − Σ dP⊙P), dP = g Vᵀ",
+                                     "dK = dAᵀ Q·s", "dV = Pᵀ g", "dM = dA"),
+    "attention_weights": ("dQ = dA K·s, dA = P⊙(g − Σ g⊙P)", "dK = dAᵀ Q·s", "dM = dA"),
+    "packed_attention": ("[dQ dK dV] from dV = Pᵀ g, dA = P⊙(g Vᵀ − Σ g Vᵀ⊙P)", "dM = dA"),
 }
 
 
