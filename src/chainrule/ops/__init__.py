@@ -37,6 +37,55 @@ from chainrule.ops.shape import (
     unsqueeze,
 )
 
+# --- opsmath: the everyday operator set (issue 12: elementwise, activations, reductions, scans)
+from chainrule.ops import forms as _forms  # noqa: E402
+from chainrule.ops import logical as _logical  # noqa: E402
+from chainrule.ops import math as _math  # noqa: E402
+from chainrule.ops import rounding as _rounding  # noqa: E402
+from chainrule.ops import scan as _scan  # noqa: E402
+from chainrule.ops.activation import (  # noqa: E402
+    celu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from chainrule.ops.logical import *  # noqa: E402, F403
+from chainrule.ops.math import *  # noqa: E402, F403
+from chainrule.ops.reduction import (  # noqa: E402
+    ValuesIndices,
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    median,
+    norm,
+    prod,
+    std,
+    std_mean,
+    var_mean,
+)
+from chainrule.ops.rounding import *  # noqa: E402, F403
+from chainrule.ops.scan import *  # noqa: E402, F403
+
+_OPSMATH_ACTIVATIONS = (celu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu,
+                        relu6, selu, silu, softmin, softsign, tanhshrink, threshold)
+_OPSMATH_REDUCTIONS = (all, amax, amin, any, argmax, argmin, median, norm, prod, std, std_mean,
+                       var_mean)
+# --- end opsmath
+
 
 def _reflected(fn):
     def reflected(self, other):
@@ -71,6 +120,13 @@ def install_tensor_methods(cls):
     cls.view = reshape
     cls.mm = matmul
     cls.clamp = clip
+    # --- opsmath
+    for module in (_math, _rounding, _logical, _scan, _forms):
+        module.install_tensor_methods(cls)
+    for fn in _OPSMATH_ACTIVATIONS + _OPSMATH_REDUCTIONS:
+        setattr(cls, fn.__name__, fn)
+    cls.__rpow__ = rpow
+    # --- end opsmath
 
 
 __all__ = [
@@ -82,3 +138,7 @@ __all__ = [
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "step", "sub", "sum",
     "swapaxes", "tanh", "transpose", "unbroadcast", "unsqueeze", "var", "where",
 ]
+# --- opsmath
+__all__ += [fn.__name__ for fn in _OPSMATH_ACTIVATIONS + _OPSMATH_REDUCTIONS]
+__all__ += _math.__all__ + _rounding.__all__ + _logical.__all__ + _scan.__all__
+# --- end opsmath

@@ -8,7 +8,17 @@ True
 
 import numpy as np
 
-from chainrule.ops.base import as_tensor, binary, node, operands, shape_error, unary, unbroadcast
+from chainrule.backend import get_default_dtype
+from chainrule.ops.base import (
+    _leaf,
+    as_tensor,
+    binary,
+    node,
+    operands,
+    shape_error,
+    unary,
+    unbroadcast,
+)
 from chainrule.tensor import Tensor
 
 
@@ -20,7 +30,10 @@ def exp(a):
     [1.0]
     """
     a = as_tensor(a)
-    return unary(np.exp(a.data), a, "exp", _exp_backward)
+    out = np.exp(a.data)
+    if out.dtype is not a.data.dtype:  # an integer input: the default float dtype (PyTorch)
+        a, out = _float_again(np.exp, a, out)
+    return unary(out, a, "exp", _exp_backward)
 
 
 def _exp_backward(g, node):
@@ -35,7 +48,10 @@ def log(a):
     [0.0]
     """
     a = as_tensor(a)
-    return unary(np.log(a.data), a, "log", _log_backward)
+    out = np.log(a.data)
+    if out.dtype is not a.data.dtype:  # an integer input: the default float dtype (PyTorch)
+        a, out = _float_again(np.log, a, out)
+    return unary(out, a, "log", _log_backward)
 
 
 def _log_backward(g, node):
@@ -50,11 +66,23 @@ def sqrt(a):
     [2.0]
     """
     a = as_tensor(a)
-    return unary(np.sqrt(a.data), a, "sqrt", _sqrt_backward)
+    out = np.sqrt(a.data)
+    if out.dtype is not a.data.dtype:  # an integer input: the default float dtype (PyTorch)
+        a, out = _float_again(np.sqrt, a, out)
+    return unary(out, a, "sqrt", _sqrt_backward)
 
 
 def _sqrt_backward(g, node):
     return (g / (2 * node.data),)
+
+
+def _float_again(fn, a, out):
+    """Integers and bools through a float op: compute in the default float dtype, as PyTorch
+    does (NumPy would give float64). Floats arrive here only with a non-native dtype object."""
+    if a.data.dtype.kind in "fc":
+        return a, out
+    a = _leaf(a.data.astype(get_default_dtype()))
+    return a, fn(a.data)
 
 
 def abs(a):
