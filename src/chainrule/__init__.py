@@ -85,6 +85,11 @@ from chainrule.ops import (
 )
 from chainrule.tensor import Tensor
 
+__version__ = "0.1.0"
+
+cat = concat  # PyTorch's name
+clamp = clip
+
 # --- opsmath: the everyday operator set (issue 12)
 from chainrule.ops import (  # noqa: E402
     ValuesIndices,
@@ -190,11 +195,6 @@ globals().update(_MATH_ALIASES)  # arcsin, arccos, ... (NumPy's names)
 absolute = abs
 fix = trunc
 # --- end opsmath
-
-__version__ = "0.1.0"
-
-cat = concat  # PyTorch's name
-clamp = clip
 
 # Sub-packages and functions that pull in optional dependencies load lazily (PEP 562).
 _LAZY_MODULES = {

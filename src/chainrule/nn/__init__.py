@@ -47,3 +47,26 @@ __all__ = [
     "Softmax", "Softplus", "Step", "Tanh", "functional", "init", "module_from_config",
     "module_to_config", "utils",
 ]
+# opsmath: PyTorch's wider activation family
+from chainrule.nn.activation import (  # noqa: E402
+    CELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+
+__all__ += [  # opsmath
+    "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6",
+    "SELU", "SiLU", "Softmin", "Softsign", "Tanhshrink", "Threshold",
+]

@@ -47,6 +47,32 @@ __all__ = [
     "step", "tanh",
 ]
 
+# --- opsmath: PyTorch's wider activation family and F.normalize
+from chainrule.ops.activation import (  # noqa: E402
+    celu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from chainrule.ops.functional_extra import normalize  # noqa: E402
+
+__all__ += [
+    "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "normalize",
+    "prelu", "relu6", "selu", "silu", "softmin", "softsign", "tanhshrink", "threshold",
+]
+# --- end opsmath
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 

@@ -37,6 +37,15 @@ from chainrule.ops.shape import (
     unsqueeze,
 )
 
+
+def _reflected(fn):
+    def reflected(self, other):
+        return fn(other, self)
+
+    reflected.__name__ = f"r{fn.__name__}"
+    return reflected
+
+
 # --- opsmath: the everyday operator set (issue 12: elementwise, activations, reductions, scans)
 from chainrule.ops import forms as _forms  # noqa: E402
 from chainrule.ops import logical as _logical  # noqa: E402
@@ -85,14 +94,6 @@ _OPSMATH_ACTIVATIONS = (celu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid,
 _OPSMATH_REDUCTIONS = (all, amax, amin, any, argmax, argmin, median, norm, prod, std, std_mean,
                        var_mean)
 # --- end opsmath
-
-
-def _reflected(fn):
-    def reflected(self, other):
-        return fn(other, self)
-
-    reflected.__name__ = f"r{fn.__name__}"
-    return reflected
 
 
 def install_tensor_methods(cls):
