@@ -28,7 +28,8 @@ def relu(a):
 
 
 def _relu_backward(g, node):
-    return (g * (node.data > 0),)
+    # 0 where the output is <= 0; NaN inputs pass the gradient on, as in PyTorch
+    return (np.where(node.data <= 0, 0, g),)
 
 
 def leaky_relu(a, negative_slope=0.01):
@@ -38,7 +39,7 @@ def leaky_relu(a, negative_slope=0.01):
     >>> cr.leaky_relu(cr.tensor([-1.0, 2.0]), 0.1).tolist()
     [-0.10000000149011612, 2.0]
     """
-    a = as_tensor(a)
+    a = _float_input(as_tensor(a), "leaky_relu")
     x = a.data
     out = np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
     return unary(out, a, "leaky_relu", _leaky_relu_backward, (negative_slope,))
@@ -56,15 +57,26 @@ def elu(a, alpha=1.0):
     >>> cr.elu(cr.tensor([0.0, 2.0])).tolist()
     [0.0, 2.0]
     """
-    a = as_tensor(a)
+    a = _float_input(as_tensor(a), "elu")
     x = a.data
-    out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+    with _quiet():
+        out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
     return unary(out, a, "elu", _elu_backward, (alpha,))
 
 
 def _elu_backward(g, node):
     (alpha,) = node._saved
-    return (np.where(node.parents[0].data > 0, g, g * (node.data + alpha)),)
+    with _quiet():
+        return (np.where(node.parents[0].data > 0, g, g * (node.data + alpha)),)
+
+
+def _to_default_float(a):
+    if a.data.dtype.kind in "fc":
+        return a
+    from chainrule.backend import get_default_dtype
+    from chainrule.ops.base import _leaf
+
+    return _leaf(a.data.astype(get_default_dtype()))
 
 
 def _sigmoid(x):
@@ -82,7 +94,11 @@ def sigmoid(a):
     [0.5]
     """
     a = as_tensor(a)
-    return unary(_sigmoid(a.data), a, "sigmoid", _sigmoid_backward)
+    out = _sigmoid(a.data)
+    if out.dtype is not a.data.dtype:  # an integer input: the default float dtype
+        a = _to_default_float(a)
+        out = _sigmoid(a.data)
+    return unary(out, a, "sigmoid", _sigmoid_backward)
 
 
 def _sigmoid_backward(g, node):
@@ -98,7 +114,11 @@ def tanh(a):
     [0.0]
     """
     a = as_tensor(a)
-    return unary(np.tanh(a.data), a, "tanh", _tanh_backward)
+    out = np.tanh(a.data)
+    if out.dtype is not a.data.dtype:  # an integer input: the default float dtype
+        a = _to_default_float(a)
+        out = np.tanh(a.data)
+    return unary(out, a, "tanh", _tanh_backward)
 
 
 def _tanh_backward(g, node):
@@ -117,28 +137,30 @@ def gelu(a, approximate="none"):
     >>> cr.gelu(cr.tensor([0.0])).tolist()
     [0.0]
     """
-    a = as_tensor(a)
+    a = _float_input(as_tensor(a), "gelu")
     x = a.data
-    if approximate == "none":
-        out = 0.5 * x * (1 + erf(x * _SQRT_HALF))
-    elif approximate == "tanh":
-        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
-        out = 0.5 * x * (1 + np.tanh(inner))
-    else:
+    if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    with _quiet():  # ±inf and NaN inputs: inf · 0 where PyTorch also gives NaN
+        if approximate == "none":
+            out = 0.5 * x * (1 + erf(x * _SQRT_HALF))
+        else:
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            out = 0.5 * x * (1 + np.tanh(inner))
     return unary(out.astype(x.dtype, copy=False), a, "gelu", _gelu_backward, (approximate,))
 
 
 def _gelu_backward(g, node):
     (approximate,) = node._saved
     x = node.parents[0].data
-    if approximate == "none":
-        cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
-        return (g * (cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)),)
-    k = math.sqrt(2 / math.pi)
-    t = np.tanh(k * (x + 0.044715 * x**3))
-    dinner = k * (1 + 3 * 0.044715 * x * x)
-    return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+    with _quiet():
+        if approximate == "none":
+            cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
+            return (g * (cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)),)
+        k = math.sqrt(2 / math.pi)
+        t = np.tanh(k * (x + 0.044715 * x**3))
+        dinner = k * (1 + 3 * 0.044715 * x * x)
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
 
 
 def softplus(a, beta=1.0, threshold=20.0):
@@ -148,10 +170,11 @@ def softplus(a, beta=1.0, threshold=20.0):
     >>> round(cr.softplus(cr.tensor([0.0])).item(), 6)
     0.693147
     """
-    a = as_tensor(a)
+    a = _float_input(as_tensor(a), "softplus")
     x = a.data
     bx = x * beta if beta != 1 else x
-    out = np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+    with _quiet():
+        out = np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
     return unary(out, a, "softplus", _softplus_backward, (beta, threshold))
 
 
@@ -298,7 +321,8 @@ def hardswish(a):
     """
     a = _float_input(a, "hardswish")
     x = a.data
-    out = x * np.clip(x + 3, 0, 6) / 6
+    with _quiet():  # PyTorch's formula: −inf gives NaN (−inf · 0), +inf gives inf
+        out = x * np.clip(x + 3, 0, 6) / 6
     return unary(out.astype(x.dtype, copy=False), a, "hardswish", _hardswish_backward)
 
 
@@ -335,7 +359,7 @@ def hardtanh(a, min_val=-1.0, max_val=1.0):
     """
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} is larger than max_val {max_val}")
-    a = _float_input(a, "hardtanh")
+    a = as_tensor(a)
     out = np.clip(a.data, min_val, max_val).astype(a.data.dtype, copy=False)
     return unary(out, a, "hardtanh", _hardtanh_backward, (min_val, max_val))
 
@@ -343,7 +367,7 @@ def hardtanh(a, min_val=-1.0, max_val=1.0):
 def _hardtanh_backward(g, node):
     lo, hi = node._saved
     x = node.parents[0].data
-    return (g * ((x > lo) & (x < hi)),)
+    return (np.where((x <= lo) | (x >= hi), 0, g),)  # NaN passes g on, as in PyTorch
 
 
 def relu6(a):
@@ -412,7 +436,7 @@ def softsign(a):
     >>> cr.softsign(cr.tensor([1.0])).tolist()
     [0.5]
     """
-    a = _float_input(a, "softsign")
+    a = _to_default_float(as_tensor(a))
     with _quiet():
         out = a.data / (1 + np.abs(a.data))
     return unary(out, a, "softsign", _softsign_backward)
@@ -461,7 +485,7 @@ def tanhshrink(a):
     >>> cr.tanhshrink(cr.tensor([0.0])).tolist()
     [0.0]
     """
-    a = _float_input(a, "tanhshrink")
+    a = _to_default_float(as_tensor(a))
     return unary(a.data - np.tanh(a.data), a, "tanhshrink", _tanhshrink_backward)
 
 
@@ -479,13 +503,13 @@ def threshold(a, threshold, value):
     """
     a = as_tensor(a)
     x = a.data
-    out = np.where(x > threshold, x, value).astype(x.dtype, copy=False)
+    out = np.where(x <= threshold, value, x).astype(x.dtype, copy=False)  # NaN stays NaN
     return unary(out, a, "threshold", _threshold_backward, (threshold,))
 
 
 def _threshold_backward(g, node):
     (t,) = node._saved
-    return (g * (node.parents[0].data > t),)
+    return (np.where(node.parents[0].data <= t, 0, g),)
 
 
 def prelu(a, weight):

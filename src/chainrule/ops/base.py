@@ -120,6 +120,20 @@ def operands(a, b):
     return as_tensor(a, b), b
 
 
+def promote_operands(a, b):
+    """Both operands as tensors, an integer or bool one cast to the other's float dtype
+    (PyTorch's rule; NumPy would make int64 with float32 float64). Off the hot path: for ops
+    that are not the arithmetic operators."""
+    a, b = operands(a, b)
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if (ka in "fc") != (kb in "fc"):
+        if ka in "fc":
+            b = _leaf(b.data.astype(a.data.dtype))
+        else:
+            a = _leaf(a.data.astype(b.data.dtype))
+    return a, b
+
+
 def unbroadcast(g, shape):
     """Sum ``g`` down to ``shape``: the adjoint of NumPy broadcasting.
 

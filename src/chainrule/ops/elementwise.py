@@ -15,6 +15,7 @@ from chainrule.ops.base import (
     binary,
     node,
     operands,
+    promote_operands,
     shape_error,
     unary,
     unbroadcast,
@@ -30,14 +31,16 @@ def exp(a):
     [1.0]
     """
     a = as_tensor(a)
-    out = np.exp(a.data)
+    with np.errstate(all="ignore"):  # log(0) = -inf, sqrt(-1) = nan, exp(1e4) = inf: intended
+        out = np.exp(a.data)
     if out.dtype is not a.data.dtype:  # an integer input: the default float dtype (PyTorch)
         a, out = _float_again(np.exp, a, out)
     return unary(out, a, "exp", _exp_backward)
 
 
 def _exp_backward(g, node):
-    return (g * node.data,)
+    with np.errstate(invalid="ignore"):  # 0 · inf
+        return (g * node.data,)
 
 
 def log(a):
@@ -48,14 +51,16 @@ def log(a):
     [0.0]
     """
     a = as_tensor(a)
-    out = np.log(a.data)
+    with np.errstate(all="ignore"):  # log(0) = -inf, sqrt(-1) = nan, exp(1e4) = inf: intended
+        out = np.log(a.data)
     if out.dtype is not a.data.dtype:  # an integer input: the default float dtype (PyTorch)
         a, out = _float_again(np.log, a, out)
     return unary(out, a, "log", _log_backward)
 
 
 def _log_backward(g, node):
-    return (g / node.parents[0].data,)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g / node.parents[0].data,)
 
 
 def sqrt(a):
@@ -66,14 +71,16 @@ def sqrt(a):
     [2.0]
     """
     a = as_tensor(a)
-    out = np.sqrt(a.data)
+    with np.errstate(all="ignore"):  # log(0) = -inf, sqrt(-1) = nan, exp(1e4) = inf: intended
+        out = np.sqrt(a.data)
     if out.dtype is not a.data.dtype:  # an integer input: the default float dtype (PyTorch)
         a, out = _float_again(np.sqrt, a, out)
     return unary(out, a, "sqrt", _sqrt_backward)
 
 
 def _sqrt_backward(g, node):
-    return (g / (2 * node.data),)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g / (2 * node.data),)
 
 
 def _float_again(fn, a, out):
@@ -82,7 +89,8 @@ def _float_again(fn, a, out):
     if a.data.dtype.kind in "fc":
         return a, out
     a = _leaf(a.data.astype(get_default_dtype()))
-    return a, fn(a.data)
+    with np.errstate(all="ignore"):
+        return a, fn(a.data)
 
 
 def abs(a):
@@ -107,7 +115,7 @@ def maximum(a, b):
     >>> cr.maximum(cr.tensor([1.0, 5.0]), 3.0).tolist()
     [3.0, 5.0]
     """
-    a, b = operands(a, b)
+    a, b = promote_operands(a, b)
     try:
         out = np.maximum(a.data, b.data)
     except ValueError:
@@ -127,7 +135,7 @@ def minimum(a, b):
     >>> cr.minimum(cr.tensor([1.0, 5.0]), 3.0).tolist()
     [1.0, 3.0]
     """
-    a, b = operands(a, b)
+    a, b = promote_operands(a, b)
     try:
         out = np.minimum(a.data, b.data)
     except ValueError:

@@ -83,7 +83,8 @@ def sin(a):
 
 
 def _sin_backward(g, node):
-    return (g * np.cos(_x(node)),)
+    with _quiet():
+        return (g * np.cos(_x(node)),)
 
 
 def cos(a):
@@ -97,7 +98,8 @@ def cos(a):
 
 
 def _cos_backward(g, node):
-    return (-g * np.sin(_x(node)),)
+    with _quiet():
+        return (-g * np.sin(_x(node)),)
 
 
 def tan(a):

@@ -354,7 +354,7 @@ def _prod_backward(g, node):
     ax = tuple(range(x.ndim)) if axes is None else axes
     rest = [i for i in range(x.ndim) if i not in ax]
     moved = np.transpose(x, rest + list(ax))
-    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    flat = moved.reshape(moved.shape[:len(rest)] + (_numel(x.shape[i] for i in ax),))
     # The product of the others: exclusive running products from the left and from the right.
     ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
     with np.errstate(over="ignore", invalid="ignore"):

@@ -12,7 +12,16 @@ gradient through; ``fmod``/``remainder`` pass it to the dividend and give the di
 
 import numpy as np
 
-from chainrule.ops.base import _leaf, as_tensor, node, operands, shape_error, unary, unbroadcast
+from chainrule.ops.base import (
+    _leaf,
+    as_tensor,
+    node,
+    operands,
+    promote_operands,
+    shape_error,
+    unary,
+    unbroadcast,
+)
 
 
 def _quiet():
@@ -31,6 +40,8 @@ def _piecewise_constant(fn, a, op):
         out = x.copy()  # integers are already whole
     else:
         out = fn(x)
+        if fn is np.sign and x.dtype.kind == "f":
+            out = np.where(np.isnan(x), 0, out).astype(x.dtype)  # PyTorch: sign(NaN) = 0
     return unary(out, a, op, _zero_backward)
 
 
@@ -83,7 +94,10 @@ def round(a, decimals=0):
     """
     a = as_tensor(a)
     x = a.data
-    if x.dtype.kind in "iub" and decimals >= 0:
+    if x.dtype.kind in "iub":
+        if decimals:
+            raise TypeError(f"round: decimals={decimals} needs a floating-point tensor, "
+                            f"got dtype {x.dtype}")
         out = x.copy()
     else:
         with _quiet():
@@ -129,7 +143,7 @@ def _nan_to_num_backward(g, node):
 
 # --------------------------------------------------------------------------- modular
 def _modular(fn, a, b, op, backward):
-    a, b = operands(a, b)
+    a, b = promote_operands(a, b)
     if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
         raise TypeError(f"{op}: not defined for two boolean tensors")
     try:

@@ -114,11 +114,13 @@ def _cum_extreme_backward(g, node):
     if ax is None:
         return (g,)
     x = node.parents[0].data
+    if x.size == 0:
+        return (np.zeros(x.shape, dtype=g.dtype),)
     # Sum g into the positions the indices name: move the axis last, one bincount.
     gm = np.moveaxis(g, ax, -1)
     im = np.moveaxis(idx, ax, -1)
     n = x.shape[ax]
-    rows = np.arange(gm.size // n if n else 0).reshape(gm.shape[:-1] + (1,)) * n
+    rows = np.arange(gm.size // n).reshape(gm.shape[:-1] + (1,)) * n
     flat = np.bincount((rows + im).reshape(-1), weights=gm.reshape(-1), minlength=gm.size)
     return (np.moveaxis(flat.reshape(gm.shape), -1, ax).astype(g.dtype, copy=False),)
 
