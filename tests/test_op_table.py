@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from chainrule.ops.registry import ROWS, rule_texts, resolve, sample
+from chainrule.ops.registry import ROWS, resolve, rule_texts, sample
 
 DTYPES = [np.float64, np.float32]
 EDGE = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, np.inf, -np.inf, np.nan])
