@@ -13,7 +13,7 @@ backward is a reverse scan of the upstream gradient.
 
 import numpy as np
 
-from chainrule.ops.base import _leaf, as_tensor, pick_axis, unary
+from chainrule.ops.base import _leaf, as_tensor, unary
 from chainrule.ops.reduction import ValuesIndices, reduce_axes
 
 _NO_DIM = object()
@@ -21,7 +21,10 @@ _NO_DIM = object()
 
 def _scan_setup(a, axis, dim, op):
     a = as_tensor(a)
-    axis = pick_axis(axis, dim, _NO_DIM)
+    if dim is not None:
+        if axis is not _NO_DIM and axis != dim:
+            raise TypeError(f"{op}: pass either axis= or dim=, not both")
+        axis = dim
     if axis is _NO_DIM:
         raise TypeError(f"{op}: missing the dim to scan along (e.g. {op}(x, dim=0))")
     if axis is None:  # NumPy: scan the flattened tensor
@@ -37,7 +40,7 @@ def _rev_cumsum(g, axis):
     return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
 
 
-def cumsum(a, dim=None, *, axis=None, dtype=None):
+def cumsum(a, dim=None, *, axis=_NO_DIM, dtype=None):
     """Running sum along ``dim``; the gradient is the reversed running sum of ``g``.
 
     >>> import chainrule as cr
@@ -56,7 +59,7 @@ def _cumsum_backward(g, node):
     return (g if ax is None else _rev_cumsum(g, ax),)
 
 
-def cumprod(a, dim=None, *, axis=None, dtype=None):
+def cumprod(a, dim=None, *, axis=_NO_DIM, dtype=None):
     """Running product along ``dim``. d out_j / d a_i = Π_{k≤j, k≠i} a_k (exact with zeros).
 
     >>> import chainrule as cr
@@ -125,7 +128,7 @@ def _cum_extreme_backward(g, node):
     return (np.moveaxis(flat.reshape(gm.shape), -1, ax).astype(g.dtype, copy=False),)
 
 
-def cummax(a, dim=None, *, axis=None):
+def cummax(a, dim=None, *, axis=_NO_DIM):
     """Running maximum along ``dim``: the named tuple ``(values, indices)``; the gradient goes to
     the element each running maximum came from.
 
@@ -136,7 +139,7 @@ def cummax(a, dim=None, *, axis=None):
     return _cum_extreme(a, axis, dim, "cummax")
 
 
-def cummin(a, dim=None, *, axis=None):
+def cummin(a, dim=None, *, axis=_NO_DIM):
     """Running minimum along ``dim``: ``(values, indices)``.
 
     >>> import chainrule as cr
@@ -146,7 +149,7 @@ def cummin(a, dim=None, *, axis=None):
     return _cum_extreme(a, axis, dim, "cummin")
 
 
-def logcumsumexp(a, dim=None, *, axis=None):
+def logcumsumexp(a, dim=None, *, axis=_NO_DIM):
     """Running ``log Σ e^a`` along ``dim``, exact over any range (a running logaddexp);
     d out_j / d a_i = e^(a_i − out_j) for i ≤ j.
 
