@@ -70,7 +70,8 @@ def test_softmin_softmax_log_softmax_along_dim(oracle, dtype, dim):
 @pytest.mark.parametrize("dim", [0, -1])
 def test_softmax_of_a_0d_tensor_is_one(oracle, dim):
     for fn, tfn in ((cr.softmax, torch.softmax), (cr.log_softmax, torch.log_softmax)):
-        oracle(lambda t: fn(t, dim=dim), lambda t: tfn(t, dim), [np.array(2.5)], gradcheck=False)
+        oracle(lambda t, fn=fn: fn(t, dim=dim), lambda t, tfn=tfn: tfn(t, dim),
+               [np.array(2.5)], gradcheck=False)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
