@@ -296,8 +296,8 @@ def log10(a):
     """Base-10 logarithm; d/da = 1/(a · ln 10).
 
     >>> import chainrule as cr
-    >>> cr.log10(cr.tensor([100.0])).tolist()
-    [2.0]
+    >>> round(cr.log10(cr.tensor([100.0])).item(), 5)
+    2.0
     """
     return _unary(np.log10, a, "log10", _log10_backward)
 
