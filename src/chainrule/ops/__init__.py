@@ -126,7 +126,6 @@ def install_tensor_methods(cls):
         module.install_tensor_methods(cls)
     for fn in _OPSMATH_ACTIVATIONS + _OPSMATH_REDUCTIONS:
         setattr(cls, fn.__name__, fn)
-    cls.__rpow__ = rpow
     # --- end opsmath
 
 
