@@ -370,7 +370,9 @@ def norm(a, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None, dtype
     ``torch.norm``: ``p`` a number, ``inf``, ``-inf``, 0 (count of non-zeros) or 'fro' (= 2).
 
     d/da = sign(a)·|a|^(p−1) / out^(p−1) (0 where out = 0); for ±inf the extreme elements share
-    the gradient evenly.
+    the gradient evenly. It is always a vector norm over the elements of ``dim`` (as
+    ``torch.linalg.vector_norm``); ``torch.norm`` switches to a matrix norm for a 2-tuple
+    ``dim`` with p other than 2/'fro'.
 
     >>> import chainrule as cr
     >>> cr.norm(cr.tensor([3.0, -4.0])).item(), cr.norm(cr.tensor([3.0, -4.0]), p=1).item()
