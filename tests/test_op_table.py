@@ -347,3 +347,30 @@ def test_scan_of_0d_and_empty_tensors(oracle, name):
            gradcheck=False)
     oracle(lambda t: first(f(t, dim=1)), lambda t: first(tf(t, dim=1)), [np.zeros((2, 0))],
            gradcheck=False)
+
+
+HOT_BINARY = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"}  # no errstate: overhead
+
+
+@pytest.mark.parametrize("name,kw", [v for v in variants("binary") if v.values[0] not in
+                                     HOT_BINARY])
+def test_binary_edge_values_like_torch_without_warnings(name, kw):
+    """Every pair of edge values (0, ±inf, NaN, ...): PyTorch's values, no RuntimeWarning."""
+    f, tf = call(ROWS[name], kw)
+    a, b = np.meshgrid(EDGE, EDGE, indexing="ij")
+    xa, xb = cr.tensor(a.copy(), requires_grad=True), cr.tensor(b.copy(), requires_grad=True)
+    ta = torch.tensor(a.copy(), requires_grad=True)
+    tb = torch.tensor(b.copy(), requires_grad=True)
+    g = np.random.default_rng(1).standard_normal(a.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = f(xa, xb)
+        out.backward(g)
+    want = tf(ta, tb)
+    want.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-10, atol=1e-300,
+                               equal_nan=True, err_msg="forward")
+    both = np.isfinite(a) & np.isfinite(b) & (b != 0)  # gradients where both are ordinary
+    for x, t in ((xa, ta), (xb, tb)):
+        np.testing.assert_allclose(x.grad.data[both], t.grad.numpy()[both], rtol=1e-10,
+                                   atol=1e-300, equal_nan=True, err_msg="gradient")
