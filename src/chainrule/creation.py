@@ -94,10 +94,41 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
 def linspace(start, stop, num, dtype=None, requires_grad=False):
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive.
 
-    >>> linspace(0, 1, 3).tolist()
-    [0.0, 0.5, 1.0]
+    Integer dtypes truncate toward zero, as PyTorch does (NumPy floors). Tensor endpoints that
+    require grad give a differentiable result ``start + (stop − start) · k/(num − 1)``.
+
+    >>> linspace(0, 1, 3).tolist(), linspace(-5, 5, 4, dtype=np.int64).tolist()
+    ([0.0, 0.5, 1.0], [-5, -1, 1, 5])
     """
-    return Tensor(np.linspace(start, stop, num, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"linspace: num must be non-negative, got {num}")
+    if any(isinstance(e, Tensor) and e.requires_grad for e in (start, stop)):
+        return _linspace_graph(start, stop, num, dtype)
+    lo = start.item() if isinstance(start, Tensor) else start
+    hi = stop.item() if isinstance(stop, Tensor) else stop
+    dtype = _dtype(dtype)
+    values = np.linspace(lo, hi, num, dtype=np.float64)
+    if dtype.kind in "iu":
+        values = np.trunc(values)
+    return Tensor(values.astype(dtype), requires_grad=requires_grad)
+
+
+def _linspace_graph(start, stop, num, dtype):
+    from chainrule.ops.arithmetic import add, mul, sub
+
+    like = start if isinstance(start, Tensor) and start.requires_grad else stop
+    dtype = like.data.dtype if dtype is None else np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"linspace: endpoints that require grad need a float dtype, got {dtype}")
+    for name, e in (("start", start), ("stop", stop)):
+        if isinstance(e, Tensor) and e.data.size != 1:
+            raise ValueError(f"linspace: {name} must be a scalar, got shape {e.data.shape}")
+    steps = np.arange(num, dtype=dtype) / dtype.type(max(num - 1, 1))
+    s = start.reshape(()) if isinstance(start, Tensor) else start
+    e = stop.reshape(()) if isinstance(stop, Tensor) else stop
+    out = add(s, mul(sub(e, s), Tensor(steps)))
+    return out if out.data.shape == (num,) else out.reshape(num)
 
 
 def rand(*shape, dtype=None, requires_grad=False):

@@ -287,16 +287,6 @@ class Tensor:
     def long(self):
         return _ops.astype(self, np.int64)
 
-    def argmax(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        axis = axis if dim is None else dim
-        keepdims = keepdims if keepdim is None else keepdim
-        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
-
-    def argmin(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        axis = axis if dim is None else dim
-        keepdims = keepdims if keepdim is None else keepdim
-        return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
-
     def __array__(self, dtype=None, copy=None):
         if dtype is not None:
             return self.data.astype(dtype, copy=False)
@@ -331,11 +321,7 @@ class Tensor:
             raise TypeError("only integer one-element tensors can be used as an index")
         return int(self.data)
 
-    def any(self):
-        return bool(self.data.any())
-
-    def all(self):
-        return bool(self.data.all())
+    # any, all, argmax, argmin: installed from chainrule.ops.reduction (they return tensors)
 
     # comparisons give bool tensors and never carry gradient
     def __eq__(self, other):

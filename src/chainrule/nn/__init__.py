@@ -55,3 +55,26 @@ __all__ = [
 ]
 __all__ += ["LayerNorm", "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
             "generate_square_subsequent_mask"]
+# opsmath: PyTorch's wider activation family
+from chainrule.nn.activation import (  # noqa: E402
+    CELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+
+__all__ += [  # opsmath
+    "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6",
+    "SELU", "SiLU", "Softmin", "Softsign", "Tanhshrink", "Threshold",
+]

@@ -5,12 +5,17 @@
 [0.0, 2.0]
 """
 
+import numpy as np
+
+from chainrule.backend import get_default_dtype
 from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
 from chainrule.ops import activation as _act
 
 __all__ = [
-    "ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Softplus", "Step",
-    "Tanh",
+    "CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU",
+    "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "SELU", "SiLU", "Sigmoid",
+    "Softmax", "Softmin", "Softplus", "Softsign", "Step", "Tanh", "Tanhshrink", "Threshold",
 ]
 
 
@@ -192,3 +197,254 @@ class LogSoftmax(Softmax):
 
     def forward(self, x):
         return _act.log_softmax(x, self.dim)
+
+
+# --------------------------------------------------------------------------- PyTorch's wider family
+class _Elementwise(Module):
+    """An activation without learnable state; ``inplace`` is accepted for PyTorch's signature
+    and ignored (the op always returns a new tensor)."""
+
+    _fn = None
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return type(self)._fn(x)
+
+    def get_config(self):
+        return {}
+
+
+class SiLU(_Elementwise):
+    """SiLU (swish) ``x · σ(x)``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.SiLU()(cr.tensor([0.0])).tolist()
+    [0.0]
+    """
+
+    _fn = staticmethod(_act.silu)
+
+
+class Mish(_Elementwise):
+    """Mish ``x · tanh(softplus(x))``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Mish()(cr.tensor([0.0])).tolist()
+    [0.0]
+    """
+
+    _fn = staticmethod(_act.mish)
+
+
+class Hardswish(_Elementwise):
+    """``x · relu6(x + 3) / 6``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Hardswish()(cr.tensor([4.0])).tolist()
+    [4.0]
+    """
+
+    _fn = staticmethod(_act.hardswish)
+
+
+class Hardsigmoid(_Elementwise):
+    """``relu6(x + 3) / 6``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Hardsigmoid()(cr.tensor([0.0])).tolist()
+    [0.5]
+    """
+
+    _fn = staticmethod(_act.hardsigmoid)
+
+
+class ReLU6(_Elementwise):
+    """``min(max(x, 0), 6)``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.ReLU6()(cr.tensor([9.0])).tolist()
+    [6.0]
+    """
+
+    _fn = staticmethod(_act.relu6)
+
+
+class SELU(_Elementwise):
+    """Scaled ELU with PyTorch's constants.
+
+    >>> import chainrule as cr
+    >>> cr.nn.SELU()(cr.tensor([0.0])).tolist()
+    [0.0]
+    """
+
+    _fn = staticmethod(_act.selu)
+
+
+class Softsign(_Parameterless):
+    """``x / (1 + |x|)``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Softsign()(cr.tensor([1.0])).tolist()
+    [0.5]
+    """
+
+    def forward(self, x):
+        return _act.softsign(x)
+
+
+class LogSigmoid(_Parameterless):
+    """``log σ(x)``, stable for any ``x``.
+
+    >>> import chainrule as cr
+    >>> round(cr.nn.LogSigmoid()(cr.tensor([0.0])).item(), 4)
+    -0.6931
+    """
+
+    def forward(self, x):
+        return _act.logsigmoid(x)
+
+
+class Tanhshrink(_Parameterless):
+    """``x − tanh(x)``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Tanhshrink()(cr.tensor([0.0])).tolist()
+    [0.0]
+    """
+
+    def forward(self, x):
+        return _act.tanhshrink(x)
+
+
+class Hardtanh(Module):
+    """``x`` clipped to ``[min_val, max_val]``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Hardtanh(-2.0, 2.0)(cr.tensor([-3.0, 1.0])).tolist()
+    [-2.0, 1.0]
+    """
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val {min_val} is larger than max_val {max_val}")
+        self.min_val, self.max_val, self.inplace = float(min_val), float(max_val), inplace
+
+    def forward(self, x):
+        return _act.hardtanh(x, self.min_val, self.max_val)
+
+    def get_config(self):
+        return {"min_val": self.min_val, "max_val": self.max_val}
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class CELU(Module):
+    """``x`` where x > 0, else ``alpha · (e^(x/alpha) − 1)``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.CELU(0.5)(cr.tensor([1.0])).tolist()
+    [1.0]
+    """
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = float(alpha), inplace
+
+    def forward(self, x):
+        return _act.celu(x, self.alpha)
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class Threshold(Module):
+    """``x`` where ``x > threshold``, else ``value``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Threshold(0.5, -1.0)(cr.tensor([0.0, 1.0])).tolist()
+    [-1.0, 1.0]
+    """
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = float(threshold), float(value), inplace
+
+    def forward(self, x):
+        return _act.threshold(x, self.threshold, self.value)
+
+    def get_config(self):
+        return {"threshold": self.threshold, "value": self.value}
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}"
+
+
+class Softmin(Softmax):
+    """``softmax(−x)`` along ``dim`` (the last axis by default).
+
+    >>> import chainrule as cr
+    >>> cr.nn.Softmin(dim=0)(cr.zeros(2)).tolist()
+    [0.5, 0.5]
+    """
+
+    def forward(self, x):
+        return _act.softmin(x, self.dim)
+
+
+class GLU(Module):
+    """Gated linear unit: halves ``a, b`` of ``x`` along ``dim``, output ``a · σ(b)``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.GLU()(cr.ones(3, 4)).shape
+    (3, 2)
+    """
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = int(dim)
+
+    def forward(self, x):
+        return _act.glu(x, self.dim)
+
+    def get_config(self):
+        return {"dim": self.dim}
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """``x`` where x > 0, else ``weight · x``, with a learnable slope: one for all channels
+    (``num_parameters=1``) or one per channel (dim 1 of the input). The state_dict key is
+    ``weight``, shape ``(num_parameters,)``, initialised to ``init`` (0.25) as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> m = cr.nn.PReLU(); m(cr.tensor([-2.0, 2.0])).tolist(), list(m.state_dict())
+    ([-0.5, 2.0], ['weight'])
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+        super().__init__()
+        if int(num_parameters) < 1:
+            raise ValueError(f"PReLU: num_parameters must be >= 1, got {num_parameters}")
+        self.num_parameters = int(num_parameters)
+        self.init = float(init)
+        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        self.weight = Parameter(np.full(self.num_parameters, self.init, dtype=dtype))
+
+    def forward(self, x):
+        return _act.prelu(x, self.weight)
+
+    def get_config(self):
+        return {"num_parameters": self.num_parameters, "init": self.init}
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"

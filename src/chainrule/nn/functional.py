@@ -52,6 +52,31 @@ from chainrule.ops.attention import scaled_dot_product_attention  # noqa: E402
 from chainrule.ops.layer_norm import layer_norm  # noqa: E402
 
 __all__ += ["layer_norm", "scaled_dot_product_attention"]
+# --- opsmath: PyTorch's wider activation family and F.normalize
+from chainrule.ops.activation import (  # noqa: E402
+    celu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from chainrule.ops.functional_extra import normalize  # noqa: E402
+
+__all__ += [
+    "celu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "normalize",
+    "prelu", "relu6", "selu", "silu", "softmin", "softsign", "tanhshrink", "threshold",
+]
+# --- end opsmath
 
 _REDUCTIONS = ("mean", "sum", "none")
 

@@ -48,6 +48,56 @@ def _reflected(fn):
     return reflected
 
 
+# --- opsmath: the everyday operator set (issue 12: elementwise, activations, reductions, scans)
+from chainrule.ops import forms as _forms  # noqa: E402
+from chainrule.ops import logical as _logical  # noqa: E402
+from chainrule.ops import math as _math  # noqa: E402
+from chainrule.ops import rounding as _rounding  # noqa: E402
+from chainrule.ops import scan as _scan  # noqa: E402
+from chainrule.ops.activation import (  # noqa: E402
+    celu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from chainrule.ops.logical import *  # noqa: E402, F403
+from chainrule.ops.math import *  # noqa: E402, F403
+from chainrule.ops.reduction import (  # noqa: E402
+    ValuesIndices,
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    median,
+    norm,
+    prod,
+    std,
+    std_mean,
+    var_mean,
+)
+from chainrule.ops.rounding import *  # noqa: E402, F403
+from chainrule.ops.scan import *  # noqa: E402, F403
+
+_OPSMATH_ACTIVATIONS = (celu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu,
+                        relu6, selu, silu, softmin, softsign, tanhshrink, threshold)
+_OPSMATH_REDUCTIONS = (all, amax, amin, any, argmax, argmin, median, norm, prod, std, std_mean,
+                       var_mean)
+# --- end opsmath
+
+
 def install_tensor_methods(cls):
     """Give Tensor its operators and op methods (called once, from tensor.py)."""
     cls.__add__ = add
@@ -73,6 +123,12 @@ def install_tensor_methods(cls):
     cls.view = reshape
     cls.mm = matmul
     cls.clamp = clip
+    # --- opsmath
+    for module in (_math, _rounding, _logical, _scan, _forms):
+        module.install_tensor_methods(cls)
+    for fn in _OPSMATH_ACTIVATIONS + _OPSMATH_REDUCTIONS:
+        setattr(cls, fn.__name__, fn)
+    # --- end opsmath
 
 
 __all__ = [
@@ -85,3 +141,7 @@ __all__ = [
     "swapaxes", "tanh", "transpose", "unbroadcast", "unsqueeze", "var", "where",
 ]
 __all__ += ["layer_norm", "scaled_dot_product_attention"]
+# --- opsmath
+__all__ += [fn.__name__ for fn in _OPSMATH_ACTIVATIONS + _OPSMATH_REDUCTIONS]
+__all__ += _math.__all__ + _rounding.__all__ + _logical.__all__ + _scan.__all__
+# --- end opsmath

@@ -9,6 +9,7 @@ and ``astype``. Each forward is followed by its backward (vector-Jacobian produc
 
 import numpy as np
 
+from chainrule.backend import get_default_dtype
 from chainrule.ops.base import (
     _leaf,
     as_tensor,
@@ -28,6 +29,24 @@ def _broadcast_call(fn, op, a, b):
         raise shape_error(op, a.data.shape, b.data.shape) from None
 
 
+_F64 = np.dtype(np.float64)
+
+
+def _float_result(fn, op, a, b, out):
+    """PyTorch's promotion where NumPy's differs: an integer with a float gives the float's
+    dtype (NumPy: float64), integers divided give the default float dtype. Called only when
+    ``out`` came out float64, so the float32 fast path pays one dtype check."""
+    da, db = a.data.dtype, b.data.dtype
+    if da == _F64 or db == _F64:
+        return a, b, out
+    target = da if da.kind in "fc" else db if db.kind in "fc" else get_default_dtype()
+    if da.kind not in "fc":
+        a = _leaf(a.data.astype(target))
+    if db.kind not in "fc":
+        b = _leaf(b.data.astype(target))
+    return a, b, _broadcast_call(fn, op, a, b)
+
+
 # --------------------------------------------------------------------------- add / sub
 def add(a, b):
     """``a + b`` with broadcasting. d/da = 1, d/db = 1.
@@ -37,7 +56,10 @@ def add(a, b):
     [2.0, 3.0]
     """
     a, b = operands(a, b)
-    return binary(_broadcast_call(np.add, "add", a, b), a, b, "add", _add_backward)
+    out = _broadcast_call(np.add, "add", a, b)
+    if out.dtype is _F64:
+        a, b, out = _float_result(np.add, "add", a, b, out)
+    return binary(out, a, b, "add", _add_backward)
 
 
 def _add_backward(g, node):
@@ -54,7 +76,10 @@ def sub(a, b):
     [0.0, 1.0]
     """
     a, b = operands(a, b)
-    return binary(_broadcast_call(np.subtract, "sub", a, b), a, b, "sub", _sub_backward)
+    out = _broadcast_call(np.subtract, "sub", a, b)
+    if out.dtype is _F64:
+        a, b, out = _float_result(np.subtract, "sub", a, b, out)
+    return binary(out, a, b, "sub", _sub_backward)
 
 
 def _sub_backward(g, node):
@@ -87,7 +112,10 @@ def mul(a, b):
     [3.0, 8.0]
     """
     a, b = operands(a, b)
-    return binary(_broadcast_call(np.multiply, "mul", a, b), a, b, "mul", _mul_backward)
+    out = _broadcast_call(np.multiply, "mul", a, b)
+    if out.dtype is _F64:
+        a, b, out = _float_result(np.multiply, "mul", a, b, out)
+    return binary(out, a, b, "mul", _mul_backward)
 
 
 def _mul_backward(g, node):
@@ -104,7 +132,10 @@ def div(a, b):
     [0.5, 1.0]
     """
     a, b = operands(a, b)
-    return binary(_broadcast_call(np.true_divide, "div", a, b), a, b, "div", _div_backward)
+    out = _broadcast_call(np.true_divide, "div", a, b)
+    if out.dtype is _F64:
+        a, b, out = _float_result(np.true_divide, "div", a, b, out)
+    return binary(out, a, b, "div", _div_backward)
 
 
 def _div_backward(g, node):
@@ -126,9 +157,39 @@ def pow(a, b):
     """
     if isinstance(b, (int, float)) and not isinstance(b, bool):
         a = as_tensor(a)
-        return unary(np.power(a.data, b), a, "pow", _pow_scalar_backward, (b,))
+        try:
+            out = np.power(a.data, b)
+        except ValueError:
+            raise _integer_power_error(a.data.dtype, b) from None
+        if out.dtype is _F64 and a.data.dtype != _F64:  # int ** float: the default float
+            a = _leaf(a.data.astype(get_default_dtype()))
+            out = np.power(a.data, b)
+        return unary(out, a, "pow", _pow_scalar_backward, (b,))
     a, b = operands(a, b)
-    return binary(_broadcast_call(np.power, "pow", a, b), a, b, "pow", _pow_backward)
+    try:
+        out = np.power(a.data, b.data)
+    except ValueError:
+        if not _broadcastable(a, b):
+            raise shape_error("pow", a.data.shape, b.data.shape) from None
+        raise _integer_power_error(a.data.dtype, "a negative integer tensor") from None
+    if out.dtype is _F64:
+        a, b, out = _float_result(np.power, "pow", a, b, out)
+    return binary(out, a, b, "pow", _pow_backward)
+
+
+def _broadcastable(a, b):
+    try:
+        np.broadcast_shapes(a.data.shape, b.data.shape)
+    except ValueError:
+        return False
+    return True
+
+
+def _integer_power_error(dtype, exponent):
+    return ValueError(
+        f"pow: integers to negative integer powers are not allowed (base dtype {dtype}, "
+        f"exponent {exponent}); cast the base to float first, e.g. x.float() ** -1"
+    )
 
 
 def _pow_scalar_backward(g, node):
@@ -140,20 +201,24 @@ def _pow_scalar_backward(g, node):
         return (g,)
     if p == 0:  # x**0 is constant: 0, not 0·x^-1 (nan at x = 0)
         return (np.zeros_like(g * x),)
-    return (g * (p * np.power(x, p - 1)),)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** (p < 1): inf, as PyTorch
+        return (g * (p * np.power(x, p - 1)),)
 
 
 def _pow_backward(g, node):
     a, b = node.parents
     ga = gb = None
-    if a.requires_grad:
-        ga = unbroadcast(g * b.data * np.power(a.data, b.data - 1), a.data.shape)
-    if b.requires_grad:
-        x = a.data
-        zero_base = (x == 0) & (b.data >= 0)
-        safe = np.where(zero_base, 1, x)
-        gb = np.where(zero_base, 0, g * node.data * np.log(safe))
-        gb = unbroadcast(gb, b.data.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if a.requires_grad:
+            # b · a^(b−1), and 0 where b == 0 (PyTorch: d(x⁰)/dx = 0, also at x = 0)
+            ga = np.where(b.data == 0, 0, g * b.data * np.power(a.data, b.data - 1))
+            ga = unbroadcast(ga.astype(g.dtype, copy=False), a.data.shape)
+        if b.requires_grad:
+            x = a.data
+            zero_base = (x == 0) & (b.data >= 0)
+            safe = np.where(zero_base, 1, x)
+            gb = np.where(zero_base, 0, g * node.data * np.log(safe))
+            gb = unbroadcast(gb.astype(g.dtype, copy=False), b.data.shape)
     return ga, gb
 
 

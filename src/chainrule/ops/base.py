@@ -89,7 +89,25 @@ def as_tensor(x, like=None):
         else:
             dtype = like.data.dtype if kind in ("i", "u") else np.int64
         return _leaf(np.asarray(x, dtype=dtype))
+    if isinstance(x, (list, tuple)) and _holds_tensor(x):
+        return _stack_nested(x)
     return Tensor(x)
+
+
+def _holds_tensor(seq):
+    for item in seq:
+        if isinstance(item, Tensor) or (isinstance(item, (list, tuple)) and _holds_tensor(item)):
+            return True
+    return False
+
+
+def _stack_nested(seq):
+    """A (nested) list of tensors as one tensor built with ``stack``, so ``cr.mean([x, x + 2])``
+    keeps the graph instead of silently becoming a constant."""
+    from chainrule.ops.shape import stack
+
+    return stack([_stack_nested(item) if isinstance(item, (list, tuple)) else as_tensor(item)
+                  for item in seq])
 
 
 def operands(a, b):
@@ -100,6 +118,20 @@ def operands(a, b):
         return a, as_tensor(b, a)
     b = as_tensor(b)
     return as_tensor(a, b), b
+
+
+def promote_operands(a, b):
+    """Both operands as tensors, an integer or bool one cast to the other's float dtype
+    (PyTorch's rule; NumPy would make int64 with float32 float64). Off the hot path: for ops
+    that are not the arithmetic operators."""
+    a, b = operands(a, b)
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if (ka in "fc") != (kb in "fc"):
+        if ka in "fc":
+            b = _leaf(b.data.astype(a.data.dtype))
+        else:
+            a = _leaf(a.data.astype(b.data.dtype))
+    return a, b
 
 
 def unbroadcast(g, shape):

@@ -8,7 +8,18 @@ True
 
 import numpy as np
 
-from chainrule.ops.base import as_tensor, binary, node, operands, shape_error, unary, unbroadcast
+from chainrule.backend import get_default_dtype
+from chainrule.ops.base import (
+    _leaf,
+    as_tensor,
+    binary,
+    node,
+    operands,
+    promote_operands,
+    shape_error,
+    unary,
+    unbroadcast,
+)
 from chainrule.tensor import Tensor
 
 
@@ -20,11 +31,16 @@ def exp(a):
     [1.0]
     """
     a = as_tensor(a)
-    return unary(np.exp(a.data), a, "exp", _exp_backward)
+    with np.errstate(all="ignore"):  # log(0) = -inf, sqrt(-1) = nan, exp(1e4) = inf: intended
+        out = np.exp(a.data)
+    if out.dtype is not a.data.dtype:  # an integer input: the default float dtype (PyTorch)
+        a, out = _float_again(np.exp, a, out)
+    return unary(out, a, "exp", _exp_backward)
 
 
 def _exp_backward(g, node):
-    return (g * node.data,)
+    with np.errstate(invalid="ignore"):  # 0 · inf
+        return (g * node.data,)
 
 
 def log(a):
@@ -35,11 +51,16 @@ def log(a):
     [0.0]
     """
     a = as_tensor(a)
-    return unary(np.log(a.data), a, "log", _log_backward)
+    with np.errstate(all="ignore"):  # log(0) = -inf, sqrt(-1) = nan, exp(1e4) = inf: intended
+        out = np.log(a.data)
+    if out.dtype is not a.data.dtype:  # an integer input: the default float dtype (PyTorch)
+        a, out = _float_again(np.log, a, out)
+    return unary(out, a, "log", _log_backward)
 
 
 def _log_backward(g, node):
-    return (g / node.parents[0].data,)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g / node.parents[0].data,)
 
 
 def sqrt(a):
@@ -50,11 +71,26 @@ def sqrt(a):
     [2.0]
     """
     a = as_tensor(a)
-    return unary(np.sqrt(a.data), a, "sqrt", _sqrt_backward)
+    with np.errstate(all="ignore"):  # log(0) = -inf, sqrt(-1) = nan, exp(1e4) = inf: intended
+        out = np.sqrt(a.data)
+    if out.dtype is not a.data.dtype:  # an integer input: the default float dtype (PyTorch)
+        a, out = _float_again(np.sqrt, a, out)
+    return unary(out, a, "sqrt", _sqrt_backward)
 
 
 def _sqrt_backward(g, node):
-    return (g / (2 * node.data),)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g / (2 * node.data),)
+
+
+def _float_again(fn, a, out):
+    """Integers and bools through a float op: compute in the default float dtype, as PyTorch
+    does (NumPy would give float64). Floats arrive here only with a non-native dtype object."""
+    if a.data.dtype.kind in "fc":
+        return a, out
+    a = _leaf(a.data.astype(get_default_dtype()))
+    with np.errstate(all="ignore"):
+        return a, fn(a.data)
 
 
 def abs(a):
@@ -79,7 +115,7 @@ def maximum(a, b):
     >>> cr.maximum(cr.tensor([1.0, 5.0]), 3.0).tolist()
     [3.0, 5.0]
     """
-    a, b = operands(a, b)
+    a, b = promote_operands(a, b)
     try:
         out = np.maximum(a.data, b.data)
     except ValueError:
@@ -99,7 +135,7 @@ def minimum(a, b):
     >>> cr.minimum(cr.tensor([1.0, 5.0]), 3.0).tolist()
     [1.0, 3.0]
     """
-    a, b = operands(a, b)
+    a, b = promote_operands(a, b)
     try:
         out = np.minimum(a.data, b.data)
     except ValueError:
