@@ -14,6 +14,7 @@ from chainrule.ops.activation import (
 )
 from chainrule.ops.arithmetic import add, astype, div, linear, matmul, mul, neg, pow, rpow, sub
 from chainrule.ops.base import unbroadcast
+from chainrule.ops.conversion import clone, contiguous, eq, equal, ge, gt, histc, le, lt, ne
 from chainrule.ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
 from chainrule.ops.loss import (
     binary_cross_entropy,
@@ -71,6 +72,9 @@ def install_tensor_methods(cls):
     cls.view = reshape
     cls.mm = matmul
     cls.clamp = clip
+    # casts and copies (issue 12, item 6)
+    cls.clone = clone
+    cls.contiguous = contiguous
 
 
 __all__ = [
@@ -82,3 +86,4 @@ __all__ = [
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "step", "sub", "sum",
     "swapaxes", "tanh", "transpose", "unbroadcast", "unsqueeze", "var", "where",
 ]
+__all__ += ["clone", "contiguous", "eq", "equal", "ge", "gt", "histc", "le", "lt", "ne"]
