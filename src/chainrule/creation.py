@@ -6,12 +6,12 @@ random draws come from the library generator that ``cr.manual_seed`` seeds.
 ((2, 3), dtype('float32'))
 """
 
-import numpy as np
-
 import functools
 import numbers
 
-from chainrule.backend import get_default_dtype, get_rng, rng_of
+import numpy as np
+
+from chainrule.backend import get_default_dtype, rng_of
 from chainrule.device import check_device
 from chainrule.tensor import Tensor
 
@@ -242,7 +242,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
     """
     w = input.data if isinstance(input, Tensor) else np.asarray(input, dtype=np.float64)
     if w.ndim not in (1, 2):
-        raise ValueError(f"multinomial: expected a 1-D or 2-D tensor of weights, got shape {w.shape}")
+        raise ValueError(
+            f"multinomial: expected a 1-D or 2-D tensor of weights, got shape {w.shape}"
+        )
     rows = w.reshape(1, -1) if w.ndim == 1 else w
     n_rows, n_cat = rows.shape
     if n_cat == 0:

@@ -11,7 +11,7 @@ anywhere a tensor would live on it raises a clear error.
 >>> cr.zeros(2, device="cuda")
 Traceback (most recent call last):
 ...
-RuntimeError: zeros: chainrule runs on the CPU with NumPy; CUDA is not available (device 'cuda')
+chainrule.device.DeviceUnavailableError: zeros: chainrule runs on the CPU with NumPy; CUDA is not available (device 'cuda')
 """
 
 _KNOWN_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "xla", "hip", "vulkan", "ipu", "hpu", "mtia")
@@ -82,6 +82,11 @@ class device:  # noqa: N801  (PyTorch's spelling: cr.device)
 CPU = device("cpu")
 
 
+class DeviceUnavailableError(RuntimeError, ValueError):
+    """A tensor or module was asked to live on a device other than the CPU. A RuntimeError as
+    PyTorch raises for a missing CUDA, and a ValueError (a bad argument value)."""
+
+
 def _missing(dev):
     if dev.type == "cuda":
         return "CUDA is not available"
@@ -108,7 +113,7 @@ def check_device(dev, op):
             raise TypeError(f"{op}: expected a device such as 'cpu', got {dev!r}") from None
     if dev.type == "cpu" and dev.index in (None, 0):
         return CPU
-    raise RuntimeError(
+    raise DeviceUnavailableError(
         f"{op}: chainrule runs on the CPU with NumPy; {_missing(dev)} (device '{dev}')"
     )
 

@@ -37,7 +37,9 @@ def dtype_of_type_string(text, op="type"):
             f"{op}: chainrule runs on the CPU with NumPy; CUDA is not available ({text!r})"
         )
     if name not in TYPE_NAMES or head not in ("", "torch", "chainrule", "cr"):
-        raise ValueError(f"{op}: unknown tensor type {text!r}; expected e.g. 'chainrule.FloatTensor'")
+        raise ValueError(
+            f"{op}: unknown tensor type {text!r}; expected e.g. 'chainrule.FloatTensor'"
+        )
     return np.dtype(TYPE_NAMES[name])
 
 

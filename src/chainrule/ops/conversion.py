@@ -35,7 +35,8 @@ def contiguous(a):
     (as ``torch.Tensor.contiguous``).
 
     >>> import chainrule as cr
-    >>> x = cr.ones(2, 3); x.contiguous() is x, x.T.is_contiguous(), x.T.contiguous().is_contiguous()
+    >>> x = cr.ones(2, 3); t = x.T
+    >>> x.contiguous() is x, t.is_contiguous(), t.contiguous().is_contiguous()
     (True, False, True)
     """
     a = as_tensor(a)
