@@ -106,7 +106,7 @@ from chainrule.creation import (  # noqa: E402, F401
     randn_like,
     randperm,
 )
-from chainrule.device import device  # noqa: E402, F401
+from chainrule.device import device, get_default_device, set_default_device  # noqa: E402, F401
 from chainrule.ops import (  # noqa: E402, F401
     clone,
     contiguous,
@@ -183,6 +183,7 @@ _LAZY_MODULES = {
     "torch_interop": "chainrule.torch_interop",
     "utils": "chainrule.utils",
     "backends": "chainrule.backends",
+    "accelerator": "chainrule.accelerator",
 }
 _LAZY_ATTRS = {
     "save": ("chainrule.io", "save"),

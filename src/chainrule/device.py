@@ -126,3 +126,17 @@ def is_device_like(value):
         name = value.partition(":")[0].strip()
         return name in _KNOWN_TYPES
     return False
+
+
+def set_default_device(dev):
+    """Accepts the CPU (PyTorch's ``torch.set_default_device``); any other device raises.
+
+    >>> set_default_device("cpu"); get_default_device()
+    device(type='cpu')
+    """
+    check_device(dev, "set_default_device")
+
+
+def get_default_device():
+    """The CPU: the device new tensors are made on."""
+    return CPU
