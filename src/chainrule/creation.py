@@ -293,7 +293,8 @@ def zeros_like(t, dtype=None, requires_grad=False, device=None):
     [0.0, 0.0]
     """
     check_device(device, "zeros_like")
-    return Tensor(np.zeros_like(_like_data(t), dtype=dtype), requires_grad=requires_grad)
+    values = np.zeros_like(_like_data(t), dtype=dtype)
+    return Tensor(values, dtype=values.dtype, requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False, device=None):
@@ -303,7 +304,8 @@ def ones_like(t, dtype=None, requires_grad=False, device=None):
     [1.0, 1.0]
     """
     check_device(device, "ones_like")
-    return Tensor(np.ones_like(_like_data(t), dtype=dtype), requires_grad=requires_grad)
+    values = np.ones_like(_like_data(t), dtype=dtype)
+    return Tensor(values, dtype=values.dtype, requires_grad=requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
@@ -313,14 +315,15 @@ def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
     [3.0, 3.0]
     """
     check_device(device, "full_like")
-    return Tensor(np.full_like(_like_data(t), fill_value, dtype=dtype),
-                  requires_grad=requires_grad)
+    values = np.full_like(_like_data(t), fill_value, dtype=dtype)
+    return Tensor(values, dtype=values.dtype, requires_grad=requires_grad)
 
 
 def empty_like(t, dtype=None, requires_grad=False, device=None):
     """A tensor with ``t``'s shape and dtype (zero-filled here, so runs are repeatable)."""
     check_device(device, "empty_like")
-    return Tensor(np.zeros_like(_like_data(t), dtype=dtype), requires_grad=requires_grad)
+    values = np.zeros_like(_like_data(t), dtype=dtype)
+    return Tensor(values, dtype=values.dtype, requires_grad=requires_grad)
 
 
 def _like_float(t, dtype, op):
@@ -362,7 +365,8 @@ def randint_like(t, low=0, high=None, *, dtype=None, device=None, generator=None
         low, high = 0, low
     data = _like_data(t)
     values = rng_of(generator, "randint_like").integers(low, high, data.shape)
-    return Tensor(values.astype(data.dtype if dtype is None else dtype))
+    dtype = data.dtype if dtype is None else dtype
+    return Tensor(values.astype(dtype), dtype=dtype)
 
 
 # --------------------------------------------------------------------------- NumPy bridges

@@ -88,6 +88,8 @@ def _var_std(name):
     def numpy_default(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
         if dtype is not None or out is not None or kw:
             raise TypeError(f"numpy.{name}: dtype=, out= and other options are not supported")
+        if name == "std" and not hasattr(chainrule, "std"):
+            return chainrule.sqrt(chainrule.var(a, axis=axis, keepdims=keepdims, ddof=ddof))
         return getattr(chainrule, name)(a, axis=axis, keepdims=keepdims, ddof=ddof)
 
     return numpy_default

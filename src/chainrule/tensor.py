@@ -329,13 +329,13 @@ class Tensor:
         >>> Tensor(np.ones(1, dtype=np.float32)).type()
         'chainrule.FloatTensor'
         """
-        from chainrule.tensor_types import dtype_of_type_string, type_string
+        from chainrule.tensor_types import TypedTensor, dtype_of_type_string, type_string
 
         if dtype is None:
             return type_string(self.data.dtype)
         if isinstance(dtype, str):
             dtype = dtype_of_type_string(dtype)
-        elif hasattr(dtype, "dtype") and not isinstance(dtype, np.dtype):  # cr.FloatTensor
+        elif isinstance(dtype, TypedTensor):  # x.type(cr.FloatTensor)
             dtype = dtype.dtype
         return self.to(dtype)
 
@@ -386,7 +386,7 @@ class Tensor:
     def _new(self, array, dtype, device, requires_grad, op):
         check_device(device, op)
         dtype = self.data.dtype if dtype is None else dtype
-        return Tensor(np.asarray(array, dtype=dtype), requires_grad=requires_grad)
+        return Tensor(np.asarray(array, dtype=dtype), dtype=dtype, requires_grad=requires_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         """A copy of ``data`` as a tensor with this tensor's dtype (by default).
@@ -416,9 +416,14 @@ class Tensor:
 
     def __format__(self, spec):
         # f"{loss:.4f}" works on one-element tensors, as in PyTorch
-        if self.data.size == 1 and spec:
+        if not spec:
+            return str(self)
+        if self.data.size == 1:
             return format(self.data.item(), spec)
-        return format(str(self), spec)
+        raise TypeError(
+            f"unsupported format string {spec!r} passed to a tensor with {self.data.size} "
+            "elements; format a one-element tensor or x.item()"
+        )
 
     # ----------------------------------------------------------------- NumPy interoperability
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):

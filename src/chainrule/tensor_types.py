@@ -43,7 +43,9 @@ def dtype_of_type_string(text, op="type"):
     return np.dtype(TYPE_NAMES[name])
 
 
-class _TypedTensorMeta(type):
+class TypedTensor(type):
+    """The metaclass of ``cr.FloatTensor`` and its siblings."""
+
     def __instancecheck__(cls, obj):
         from chainrule.tensor import Tensor
 
@@ -66,7 +68,7 @@ class _TypedTensorMeta(type):
 
 def _make(name, dtype):
     doc = f"``cr.{name}(data)`` or ``cr.{name}(*sizes)``: a {np.dtype(dtype).name} tensor."
-    return _TypedTensorMeta(name, (), {"dtype": np.dtype(dtype), "__doc__": doc,
+    return TypedTensor(name, (), {"dtype": np.dtype(dtype), "__doc__": doc,
                                        "__module__": "chainrule"})
 
 
