@@ -509,7 +509,8 @@ class ScaledMul(cr.autograd.Function):
 
 def test_custom_function_matches_torch():
     rng = np.random.default_rng(3)
-    a_np, b_np, up = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((3, 4))
+    a_np, b_np = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    up = rng.standard_normal((3, 4))
 
     class TorchScaledMul(torch.autograd.Function):
         @staticmethod
