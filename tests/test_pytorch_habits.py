@@ -196,6 +196,24 @@ def test_clone_is_a_differentiable_copy_and_contiguous():
     assert cr.from_numpy(x.numpy()).data_ptr() == x.data_ptr()
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_clone_and_contiguous_oracle_and_gradcheck(dtype):
+    rng = np.random.default_rng(5)
+    data, up = rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype)
+    x = cr.tensor(data, requires_grad=True)
+    t = torch.tensor(data, requires_grad=True)
+    y = (x.clone() * 2).T.contiguous().clone()
+    ty = (t.clone() * 2).T.contiguous().clone()
+    y.backward(cr.tensor(up))
+    ty.backward(torch.tensor(up))
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=rtol)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=rtol)
+    assert y.dtype == dtype and x.grad.dtype == dtype
+    if dtype == np.float64:
+        assert cr.gradcheck(lambda a: (a.T.contiguous().clone() ** 2).sum(), [x])
+
+
 def test_new_creators_keep_dtype_like_torch():
     x = cr.tensor([1.0, 2.0], dtype=cr.float64)
     t = torch.tensor([1.0, 2.0], dtype=torch.float64)
