@@ -16,7 +16,7 @@ into that array, as PyTorch's ``p.data`` updates do, and record nothing.
 >>> import numpy as np, chainrule as cr
 >>> t = cr.tensor([0.0, 1.0], requires_grad=True)
 >>> y = np.sum(np.exp(t)); y.backward(); y.op, [round(v, 4) for v in t.grad.tolist()]
-('sum', [1.0, 2.7182817459106445])
+('sum', [1.0, 2.7183])
 """
 
 import numpy as np
