@@ -608,6 +608,42 @@ def test_custom_function_with_two_outputs_and_a_non_differentiable_one():
     assert x.grad.tolist() == [100.0, 1.0, 10.0]
 
 
+def test_custom_function_with_setup_context_pytorch2_style():
+    class Square(cr.autograd.Function):
+        @staticmethod
+        def forward(x, scale):
+            return x * x * scale
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, scale = inputs
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g * ctx.scale, None
+
+    x = cr.tensor([1.0, 3.0], requires_grad=True)
+    Square.apply(x, 2.0).sum().backward()
+    assert x.grad.tolist() == [4.0, 12.0]
+
+
+def test_inference_mode_stops_recording():
+    x = cr.tensor([1.0], requires_grad=True)
+    with cr.inference_mode():
+        assert not (x * 2).requires_grad
+    with cr.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @cr.inference_mode()
+    def predict(t):
+        return t * 2
+
+    assert not predict(x).requires_grad and (x * 2).requires_grad
+
+
 def test_custom_function_errors_are_clear():
     class WrongCount(cr.autograd.Function):
         @staticmethod

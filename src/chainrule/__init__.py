@@ -106,6 +106,7 @@ from chainrule.creation import (  # noqa: E402, F401
     randn_like,
     randperm,
 )
+from chainrule.autograd import inference_mode  # noqa: E402, F401
 from chainrule.device import device, get_default_device, set_default_device  # noqa: E402, F401
 from chainrule.ops import (  # noqa: E402, F401
     clone,

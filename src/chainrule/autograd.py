@@ -278,6 +278,26 @@ def _check_finite(node, parent_grads):
             )
 
 
+class inference_mode(_GradModeSwitch):
+    """PyTorch's ``torch.inference_mode``: here the same as :class:`no_grad` (chainrule has no
+    separate inference tensors); ``inference_mode(False)`` records as usual.
+
+    >>> import chainrule as cr
+    >>> with cr.inference_mode():
+    ...     (cr.tensor(1.0, requires_grad=True) * 2).requires_grad
+    False
+    """
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # bare decorator: @inference_mode
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        super().__init__()
+        self.mode = not bool(mode)
+
+
 # --------------------------------------------------------------------------- autograd.grad
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False, materialize_grads=False):

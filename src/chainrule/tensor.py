@@ -145,8 +145,9 @@ class Tensor:
             )
         return self.data.item()
 
-    def numpy(self):
-        """The underlying ndarray (shared, not copied), like ``torch.Tensor.numpy``."""
+    def numpy(self, force=False):
+        """The underlying ndarray (shared, not copied), like ``torch.Tensor.numpy``
+        (``force=`` is accepted: there is never a device copy to force)."""
         return self.data
 
     def tolist(self):
