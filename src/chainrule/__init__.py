@@ -92,6 +92,7 @@ clamp = clip
 
 # ---- PyTorch conventions (issue 12, item 8): devices, dtypes, constructors, random draws
 from chainrule import cuda  # noqa: E402
+from chainrule.autograd import inference_mode  # noqa: E402, F401
 from chainrule.backend import TORCH_DTYPES as _TORCH_DTYPES  # noqa: E402
 from chainrule.backend import Generator, get_rng_state, set_rng_state  # noqa: E402, F401
 from chainrule.creation import (  # noqa: E402, F401
@@ -106,7 +107,6 @@ from chainrule.creation import (  # noqa: E402, F401
     randn_like,
     randperm,
 )
-from chainrule.autograd import inference_mode  # noqa: E402, F401
 from chainrule.device import device, get_default_device, set_default_device  # noqa: E402, F401
 from chainrule.ops import (  # noqa: E402, F401
     clone,
