@@ -446,6 +446,21 @@ def test_generator_on_init_and_dataloader():
     assert order(3) == order(3) and sorted(order(3)) == list(range(10)) and order(3) != order(4)
 
 
+def test_in_place_random_fills():
+    g = cr.Generator().manual_seed(0)
+    x = cr.empty(1000).uniform_(-2, 3, generator=g)
+    assert -2 <= x.data.min() and x.data.max() < 3 and x.dtype == np.float32
+    n = cr.empty(4000, dtype=cr.float64).normal_(1.0, 0.5)
+    assert abs(n.data.mean() - 1) < 0.05 and abs(n.data.std() - 0.5) < 0.05
+    assert set(np.unique(cr.zeros(50).bernoulli_(0.5).data)) == {0.0, 1.0}
+    w = cr.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="uniform_"):
+        w.uniform_()
+    with cr.no_grad():
+        w.uniform_()
+    assert w.data.any()
+
+
 def test_randint_randperm_signatures_are_pytorchs():
     cr.manual_seed(0)
     assert cr.randint(10, (3,)).shape == (3,) and cr.randint(3, 5, (2, 2)).shape == (2, 2)

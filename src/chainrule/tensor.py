@@ -415,6 +415,39 @@ class Tensor:
         return self._new(np.full(_size_args((size,)), fill_value), dtype, device, requires_grad,
                          "new_full")
 
+    # in-place random fills (``torch.empty(3).uniform_(-1, 1)``), drawn like cr.rand
+    def _random_fill(self, what, values):
+        if self.requires_grad and GradMode.enabled:
+            raise RuntimeError(
+                f"{what}: in-place change of a tensor that requires grad; do it inside "
+                "`with cr.no_grad():` or use cr.nn.init"
+            )
+        np.copyto(self.data, values, casting="unsafe")
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill in place with draws from U(a, b).
+
+        >>> bool((Tensor(np.zeros(50)).uniform_(2, 3).data >= 2).all())
+        True
+        """
+        from chainrule.backend import rng_of
+
+        return self._random_fill("uniform_", rng_of(generator).uniform(a, b, self.data.shape))
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill in place with draws from N(mean, std²)."""
+        from chainrule.backend import rng_of
+
+        return self._random_fill("normal_", rng_of(generator).normal(mean, std, self.data.shape))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill in place with 0/1 draws that are 1 with probability ``p``."""
+        from chainrule.backend import rng_of
+
+        draws = rng_of(generator).random(self.data.shape) < np.asarray(getattr(p, "data", p))
+        return self._random_fill("bernoulli_", draws)
+
     def __format__(self, spec):
         # f"{loss:.4f}" works on one-element tensors, as in PyTorch
         if not spec:
