@@ -734,6 +734,16 @@ def test_autograd_grad_options():
     assert x.grad is None and unused.grad is None
 
 
+def test_autograd_grad_of_model_parameters():
+    cr.manual_seed(0)
+    model = cr.nn.Linear(3, 2)
+    loss = model(cr.ones(4, 3)).pow(2).sum()
+    grads = cr.autograd.grad(loss, model.parameters(), retain_graph=True)
+    loss.backward()
+    for g, p in zip(grads, model.parameters()):
+        np.testing.assert_allclose(g.numpy(), p.grad.numpy(), rtol=1e-6)
+
+
 def test_old_variable_spelling():
     from chainrule.autograd import Variable
 

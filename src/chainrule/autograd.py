@@ -320,11 +320,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             "autograd.grad: create_graph=True (differentiating a gradient again) is not "
             "supported: chainrule's backward computes gradients as NumPy arrays, off the graph"
         )
-    single = not isinstance(outputs, (list, tuple))
-    outputs = (outputs,) if single else tuple(outputs)
-    inputs = (inputs,) if not isinstance(inputs, (list, tuple)) else tuple(inputs)
-    if grad_outputs is None or not isinstance(grad_outputs, (list, tuple)):
-        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    outputs = (outputs,) if hasattr(outputs, "_backward") else tuple(outputs)
+    inputs = (inputs,) if hasattr(inputs, "_backward") else tuple(inputs)  # e.g. parameters()
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif hasattr(grad_outputs, "_backward") or isinstance(grad_outputs, np.ndarray):
+        grad_outputs = (grad_outputs,)
+    else:
+        grad_outputs = tuple(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(
             f"autograd.grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
