@@ -418,7 +418,13 @@ def test_generator_state_round_trip_and_independence_from_the_global_seed():
     x = cr.randn(3)
     cr.manual_seed(7)
     np.testing.assert_array_equal(cr.randn(3).numpy(), x.numpy())
-    assert cr.initial_seed() == 7
+    assert cr.initial_seed() == 7 == cr.default_generator.initial_seed()
+    cr.default_generator.manual_seed(8)
+    y = cr.randn(3)
+    cr.manual_seed(8)
+    np.testing.assert_array_equal(cr.randn(3).numpy(), y.numpy())
+    again = cr.randn(3, generator=cr.default_generator.manual_seed(8))
+    np.testing.assert_array_equal(again.numpy(), y.numpy())
     with pytest.raises(TypeError, match="generator"):
         cr.rand(2, generator=3)
 

@@ -94,7 +94,12 @@ clamp = clip
 from chainrule import cuda  # noqa: E402
 from chainrule.autograd import inference_mode  # noqa: E402, F401
 from chainrule.backend import TORCH_DTYPES as _TORCH_DTYPES  # noqa: E402
-from chainrule.backend import Generator, get_rng_state, set_rng_state  # noqa: E402, F401
+from chainrule.backend import (  # noqa: E402, F401
+    Generator,
+    default_generator,
+    get_rng_state,
+    set_rng_state,
+)
 from chainrule.creation import (  # noqa: E402, F401
     as_tensor,
     bernoulli,
@@ -137,7 +142,6 @@ uint8, int8, int16 = _TORCH_DTYPES["uint8"], _TORCH_DTYPES["int8"], _TORCH_DTYPE
 short, long, double, half = (_TORCH_DTYPES[n] for n in ("short", "long", "double", "half"))
 complex64, complex128 = _TORCH_DTYPES["complex64"], _TORCH_DTYPES["complex128"]
 cfloat, cdouble = complex64, complex128
-default_generator = None  # draws without generator= use the library generator (cr.manual_seed)
 
 
 def is_tensor(obj):
@@ -164,7 +168,8 @@ def numel(input):  # noqa: A002
 
 
 def initial_seed():
-    """The seed last given to :func:`manual_seed` (None if it was never called)."""
+    """The seed of the library generator: the last one given to :func:`manual_seed`, or the
+    fresh one drawn at import."""
     from chainrule import backend
 
     return backend._rng.get("seed")

@@ -32,7 +32,8 @@ TORCH_DTYPES = {
 }
 
 _default = {"dtype": np.dtype(np.float32)}
-_rng = {"generator": np.random.default_rng()}
+_first_seed = int(np.random.SeedSequence().entropy % (2**63))  # fresh each run, as before
+_rng = {"generator": np.random.default_rng(_first_seed), "seed": _first_seed}
 
 
 def get_default_dtype():
@@ -150,6 +151,36 @@ def _as_seed(seed, what):
     if not isinstance(seed, numbers.Integral) or isinstance(seed, (bool, np.bool_)):
         raise TypeError(f"{what}: expected an integer seed, got {seed!r}")
     return seed.__index__() % (2**64)
+
+
+class _DefaultGenerator(Generator):
+    """``cr.default_generator``: the library generator seen as a :class:`Generator` (seeding it
+    is ``cr.manual_seed``)."""
+
+    def __init__(self):
+        self.device = "cpu"
+
+    @property
+    def _rng(self):
+        return _rng["generator"]
+
+    @_rng.setter
+    def _rng(self, rng):
+        _rng["generator"] = rng
+
+    @property
+    def _initial_seed(self):
+        return _rng.get("seed")
+
+    @_initial_seed.setter
+    def _initial_seed(self, seed):
+        _rng["seed"] = seed
+
+    def __repr__(self):
+        return "<chainrule.default_generator (the library generator)>"
+
+
+default_generator = _DefaultGenerator()
 
 
 def rng_of(generator, what="random"):
