@@ -298,6 +298,15 @@ def test_numpy_functions_dispatch_to_chainrule_ops():
     assert np.var(v).item() == pytest.approx(np.var([1, 2, 3, 4]))  # NumPy's ddof=0 default
     assert np.std(v, ddof=1).item() == pytest.approx(np.std([1, 2, 3, 4], ddof=1))
     assert np.shape(a) == (2, 2) and np.ndim(a) == 2
+    # NumPy's positional axis stays NumPy's: values, never PyTorch's (values, indices)
+    m = cr.tensor([[1.0, 5.0], [3.0, 2.0]], requires_grad=True)
+    top = np.max(m, 0)
+    assert isinstance(top, cr.Tensor) and top.tolist() == [3.0, 5.0]
+    assert np.amin(m, axis=1, keepdims=True).shape == (2, 1)
+    np.mean(m, 1).sum().backward()
+    np.testing.assert_allclose(m.grad.numpy(), np.full((2, 2), 0.5))
+    assert np.argmax(cr.tensor([1.0, 3.0, 2.0])).item() == 1
+    assert np.sum(cr.tensor([1, 2]), dtype=np.float64).dtype == np.float64  # NumPy runs it
 
 
 def test_ndarray_operator_tensor_and_in_place_into_arrays():

@@ -105,8 +105,28 @@ def _dot(a, b, out=None):
     raise TypeError("numpy.dot: operands with more than 2 dimensions are not supported on tensors")
 
 
+def _reduction(name):
+    """NumPy's ``f(a, axis=None, ..., keepdims=False)`` as chainrule's ``name(a, axis=...)``:
+    the axis always goes by keyword, so PyTorch's positional ``dim`` conventions (``max(x, 1)``
+    returning values and indices) never apply to a NumPy call."""
+
+    def numpy_reduction(a, axis=None, *rest, keepdims=False, **kw):
+        if any(r is not None for r in rest) or any(v is not None for v in kw.values()):
+            raise TypeError(f"numpy.{name}: only axis= and keepdims= are supported on tensors")
+        op = _op(name)
+        if op is None:
+            raise TypeError(f"chainrule has no {name!r}")
+        return op(a, axis=axis, keepdims=True) if keepdims else op(a, axis=axis)
+
+    return numpy_reduction
+
+
 # NumPy functions whose defaults differ from chainrule's namesakes
 _SPECIAL = {"var": _var_std("var"), "std": _var_std("std"), "dot": _dot}
+for _name, _target in [("sum", "sum"), ("mean", "mean"), ("max", "max"), ("amax", "max"),
+                       ("min", "min"), ("amin", "min"), ("prod", "prod"), ("argmax", "argmax"),
+                       ("argmin", "argmin"), ("any", "any"), ("all", "all")]:
+    _SPECIAL[_name] = _reduction(_target)
 
 
 def _fallback(what, name, fn, args, kwargs, error=None):
