@@ -74,6 +74,7 @@ def test_to_device_dtype_and_other_tensor():
     assert x.to(cr.zeros(1, dtype=cr.float64)).dtype == np.float64
     assert x.to(dtype=cr.double).dtype == np.float64
     assert x.to(cr.float32, copy=True) is not x
+    assert x.to(torch.device("cpu")) is x  # a torch.device names the same place
     (y * y).sum().backward()  # the float cast is on the graph
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 5.0])
 
@@ -480,6 +481,7 @@ def test_randint_randperm_signatures_are_pytorchs():
     cr.manual_seed(0)
     assert cr.randint(10, (3,)).shape == (3,) and cr.randint(3, 5, (2, 2)).shape == (2, 2)
     assert cr.randint(0, 10, size=(4,)).dtype == np.int64
+    assert cr.randint(5, size=(3,)).shape == (3,) and cr.randint(high=2, size=(2,)).shape == (2,)
     v = cr.randint(3, 5, (200,))
     assert v.data.min() >= 3 and v.data.max() <= 4
     assert sorted(cr.randperm(8).tolist()) == list(range(8))

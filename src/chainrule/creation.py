@@ -162,6 +162,8 @@ def randint(low=0, high=None, size=None, dtype=np.int64, *, generator=None, devi
     check_device(device, "randint")
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None and size is not None:  # randint(high, size=...)
+        low, high = 0, low
     if high is None or size is None:
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
     shape = (size,) if isinstance(size, numbers.Integral) else tuple(size)

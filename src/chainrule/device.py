@@ -108,6 +108,8 @@ def check_device(dev, op):
     if isinstance(dev, int) and not isinstance(dev, bool):  # torch: an int means cuda:<n>
         dev = device("cuda", dev)
     if not isinstance(dev, device):
+        if isinstance(getattr(dev, "type", None), str):  # e.g. a torch.device
+            dev = str(dev)
         try:
             dev = device(dev)
         except TypeError:
@@ -123,6 +125,8 @@ def is_device_like(value):
     """True for a device or a string that names one (``"cpu"``, ``"cuda:0"``)."""
     if isinstance(value, device):
         return True
+    if not isinstance(value, str) and isinstance(getattr(value, "type", None), str):
+        return True  # e.g. a torch.device
     if isinstance(value, str):
         name = value.partition(":")[0].strip()
         return name in _KNOWN_TYPES
