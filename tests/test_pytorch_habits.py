@@ -826,3 +826,38 @@ def test_a_pytorch_style_training_loop_runs_unchanged():
         correct = ((model(X) > 0).float() == y).sum().item()
     assert f"{loss:.4f}" == f"{loss.item():.4f}"
     assert correct / X.size(0) > 0.9
+
+
+# --------------------------------------------------------------------------- properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+shapes = st.lists(st.integers(0, 4), min_size=0, max_size=4).map(tuple)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=shapes, data=st.data())
+def test_size_and_view_agree_with_torch_for_any_shape(shape, data):
+    x, t = cr.zeros(shape), torch.zeros(shape)
+    assert x.size() == t.size() and x.numel() == t.numel() and x.size == t.numel()
+    if shape:
+        dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+        assert x.size(dim) == t.size(dim)
+    assert x.view(-1).shape == tuple(t.view(-1).shape)
+    assert x.new_ones(shape).shape == shape and cr.zeros_like(x).size() == x.size()
+
+
+@settings(max_examples=40, deadline=None)
+@given(weights=st.lists(st.sampled_from([0.0, 0.5, 1.0, 3.0]), min_size=1, max_size=8),
+       seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_multinomial_without_replacement_draws_distinct_nonzero_categories(weights, seed, data):
+    nonzero = sum(w > 0 for w in weights)
+    if nonzero == 0:
+        return
+    k = data.draw(st.integers(1, nonzero))
+    draws = cr.multinomial(cr.tensor(weights), k, generator=cr.Generator().manual_seed(seed))
+    drawn = draws.tolist()
+    assert len(set(drawn)) == k and all(weights[i] > 0 for i in drawn)
+    with_replacement = cr.multinomial(cr.tensor(weights), 2 * k, replacement=True,
+                                      generator=cr.Generator().manual_seed(seed)).tolist()
+    assert all(weights[i] > 0 for i in with_replacement)
