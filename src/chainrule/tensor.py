@@ -112,6 +112,14 @@ class Tensor:
         return False
 
     @property
+    def grad_fn(self):
+        """The node that made this tensor, as PyTorch prints it (``<MulBackward0>``); None for
+        leaves. See :mod:`chainrule.grad_fn`."""
+        from chainrule.grad_fn import grad_fn_of
+
+        return grad_fn_of(self)
+
+    @property
     def is_leaf(self):
         """True for tensors not made by a recorded operation (inputs and parameters)."""
         return self._backward is None
@@ -370,6 +378,14 @@ class Tensor:
     def nelement(self):
         """Number of elements (PyTorch's alias of ``numel``)."""
         return self.data.size
+
+    def t(self):
+        """Transpose of a matrix (a 0-d or 1-D tensor is returned as is), as
+        ``torch.Tensor.t``."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.data.shape}; "
+                             "use transpose(dim0, dim1)")
+        return _ops.transpose(self) if self.data.ndim == 2 else self
 
     def view_as(self, other):
         """``self.view(other.shape)``."""
