@@ -81,3 +81,83 @@ def test_build_the_neural_network_tutorial():
     assert sizes == [(f"{stack}.0.weight", (512, 784)), (f"{stack}.0.bias", (512,)),
                      (f"{stack}.2.weight", (512, 512)), (f"{stack}.2.bias", (512,)),
                      (f"{stack}.4.weight", (10, 512)), (f"{stack}.4.bias", (10,))]
+
+
+def train_loop(dataloader, model, loss_fn, optimizer, batch_size):
+    size = len(dataloader.dataset)
+    # Set the model to training mode - important for batch normalization and dropout layers
+    # Unnecessary in this situation but added for best practices
+    model.train()
+    for batch, (X, y) in enumerate(dataloader):
+        # Compute prediction and loss
+        pred = model(X)
+        loss = loss_fn(pred, y)
+
+        # Backpropagation
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+        if batch % 100 == 0:
+            loss, current = loss.item(), batch * batch_size + len(X)
+            print(f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]")
+
+
+def test_loop(dataloader, model, loss_fn):
+    # Set the model to evaluation mode - important for batch normalization and dropout layers
+    # Unnecessary in this situation but added for best practices
+    model.eval()
+    size = len(dataloader.dataset)
+    num_batches = len(dataloader)
+    test_loss, correct = 0, 0
+
+    # Evaluating the model with torch.no_grad() ensures that no gradients are computed during
+    # test mode; also serves to reduce unnecessary gradient computations and memory usage for
+    # tensors with requires_grad=True
+    with cr.no_grad():
+        for X, y in dataloader:
+            pred = model(X)
+            test_loss += loss_fn(pred, y).item()
+            correct += (pred.argmax(1) == y).type(cr.float).sum().item()
+
+    test_loss /= num_batches
+    correct /= size
+    print(f"Test Error: \n Accuracy: {(100*correct):>0.1f}%, Avg loss: {test_loss:>8f} \n")
+    return correct, test_loss
+
+
+test_loop.__test__ = False  # the tutorial's name, not a pytest test
+
+
+def test_optimizing_model_parameters_tutorial():
+    # The tutorial trains on FashionMNIST from torchvision; a separable 10-class stand-in with
+    # the same shapes (1x28x28 images) keeps this offline and fast.
+    from chainrule.utils.data import DataLoader, TensorDataset
+
+    cr.manual_seed(0)
+    g = cr.Generator().manual_seed(0)
+    centers = cr.randn(10, 1, 28, 28, generator=g)
+    labels = cr.randint(0, 10, (600,), generator=g)
+    images = centers[labels] + 0.5 * cr.randn(600, 1, 28, 28, generator=g)
+    training_data = TensorDataset(images[:500], labels[:500])
+    test_data = TensorDataset(images[500:], labels[500:])
+
+    learning_rate = 1e-1  # the tutorial's 1e-3 is for 10 epochs over 60,000 images
+    batch_size = 64
+    epochs = 3
+
+    train_dataloader = DataLoader(training_data, batch_size=batch_size)
+    test_dataloader = DataLoader(test_data, batch_size=batch_size)
+    model = NeuralNetwork()
+
+    # Initialize the loss function
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = cr.optim.SGD(model.parameters(), lr=learning_rate)
+    _, first_loss = test_loop(test_dataloader, model, loss_fn)
+
+    for t in range(epochs):
+        print(f"Epoch {t+1}\n-------------------------------")
+        train_loop(train_dataloader, model, loss_fn, optimizer, batch_size)
+        correct, test_loss = test_loop(test_dataloader, model, loss_fn)
+    print("Done!")
+    assert correct > 0.9 and test_loss < first_loss
