@@ -130,6 +130,8 @@ def test_casting_methods_match_torch():
         assert ours.dtype == theirs.numpy().dtype, name
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert x.type() == "chainrule.FloatTensor" and x.long().type() == "chainrule.LongTensor"
+    assert x.float() is x and (t.float() is t)  # same dtype: the tensor itself, as in torch
+    assert x.long().long() is not x and x.double() is not x
     assert x.type(cr.float64).dtype == np.float64
     assert x.type("torch.DoubleTensor").dtype == np.float64
     assert x.type(cr.LongTensor).dtype == np.int64

@@ -291,23 +291,24 @@ class Tensor:
         """A cast copy; differentiable between float dtypes."""
         return _ops.astype(self, dtype)
 
+    # PyTorch's casts return the tensor itself when it already has the dtype (as .to does)
     def float(self):
-        return _ops.astype(self, np.float32)
+        return self if self.data.dtype == np.float32 else _ops.astype(self, np.float32)
 
     def double(self):
-        return _ops.astype(self, np.float64)
+        return self if self.data.dtype == np.float64 else _ops.astype(self, np.float64)
 
     def long(self):
-        return _ops.astype(self, np.int64)
+        return self if self.data.dtype == np.int64 else _ops.astype(self, np.int64)
 
     def half(self):
-        return _ops.astype(self, np.float16)
+        return self if self.data.dtype == np.float16 else _ops.astype(self, np.float16)
 
     def int(self):
-        return _ops.astype(self, np.int32)
+        return self if self.data.dtype == np.int32 else _ops.astype(self, np.int32)
 
     def bool(self):
-        return _ops.astype(self, np.bool_)
+        return self if self.data.dtype == np.bool_ else _ops.astype(self, np.bool_)
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
         """Move and/or cast, as ``torch.Tensor.to``: ``x.to(dtype)``, ``x.to(device)``,
