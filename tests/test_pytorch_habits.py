@@ -593,8 +593,15 @@ def test_custom_function_passes_gradcheck_and_shows_in_explain():
     x = cr.tensor(np.linspace(-1, 1, 5), requires_grad=True)
     assert cr.gradcheck(lambda t: MyExp.apply(t * 2).sum(), [x])
     assert cr.autograd.gradcheck(lambda t: ScaledMul.apply(t, t, 3.0).sum(), [x])
-    y = MyExp.apply(cr.tensor(0.5, requires_grad=True, name="x"))
+    leaf = cr.tensor(0.5, requires_grad=True, name="x")
+    y = MyExp.apply(leaf)
     assert "MyExp" in str(cr.explain(y))
+    from chainrule.teach.graph import to_dot
+
+    dot = str(to_dot(y))
+    assert "MyExp" in dot and f"∂ = {np.exp(0.5):.4g}"[:8] in dot
+    y.backward()  # explaining and drawing left the node usable
+    assert leaf.grad.item() == pytest.approx(np.exp(0.5), rel=1e-6)
 
 
 def test_custom_function_needs_input_grad_and_no_grad_inside():
