@@ -195,20 +195,106 @@ globals().update(_MATH_ALIASES)  # arcsin, arccos, ... (NumPy's names)
 absolute = abs
 fix = trunc
 # --- end opsmath
+# ---- PyTorch conventions (issue 12, item 8): devices, dtypes, constructors, random draws
+from chainrule import cuda  # noqa: E402
+from chainrule.autograd import inference_mode  # noqa: E402, F401
+from chainrule.backend import TORCH_DTYPES as _TORCH_DTYPES  # noqa: E402
+from chainrule.backend import (  # noqa: E402, F401
+    Generator,
+    default_generator,
+    get_rng_state,
+    set_rng_state,
+)
+from chainrule.creation import (  # noqa: E402, F401
+    as_tensor,
+    bernoulli,
+    empty_like,
+    from_numpy,
+    multinomial,
+    normal,
+    rand_like,
+    randint_like,
+    randn_like,
+    randperm,
+)
+from chainrule.device import device, get_default_device, set_default_device  # noqa: E402, F401
+from chainrule.ops import (  # noqa: E402, F401
+    clone,
+    contiguous,
+    eq,
+    equal,
+    ge,
+    gt,
+    histc,
+    le,
+    lt,
+    ne,
+)
+from chainrule.size import Size  # noqa: E402, F401
+from chainrule.tensor_types import (  # noqa: E402, F401
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+
+uint8, int8, int16 = _TORCH_DTYPES["uint8"], _TORCH_DTYPES["int8"], _TORCH_DTYPES["int16"]
+short, long, double, half = (_TORCH_DTYPES[n] for n in ("short", "long", "double", "half"))
+complex64, complex128 = _TORCH_DTYPES["complex64"], _TORCH_DTYPES["complex128"]
+cfloat, cdouble = complex64, complex128
+
+
+def is_tensor(obj):
+    """True for a chainrule Tensor (``torch.is_tensor``).
+
+    >>> is_tensor(tensor(1.0)), is_tensor(1.0)
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):  # noqa: A002
+    """True for a floating-point tensor."""
+    return input.data.dtype.kind == "f"
+
+
+def numel(input):  # noqa: A002
+    """The number of elements of ``input`` (``torch.numel``).
+
+    >>> numel(zeros(2, 3))
+    6
+    """
+    return input.data.size
+
+
+def initial_seed():
+    """The seed of the library generator: the last one given to :func:`manual_seed`, or the
+    fresh one drawn at import."""
+    from chainrule import backend
+
+    return backend._rng.get("seed")
 
 # Sub-packages and functions that pull in optional dependencies load lazily (PEP 562).
 _LAZY_MODULES = {
     "nn": "chainrule.nn",
     "optim": "chainrule.optim",
     "data": "chainrule.data",
-    "datasets": "chainrule.data.datasets",
+    "datasets": "chainrule.datasets",
     "train": "chainrule.train",
     "classic": "chainrule.classic",
     "teach": "chainrule.teach",
     "io": "chainrule.io",
-    "onnx": "chainrule.onnx_export",
+    "onnx": "chainrule.onnx",
     "sklearn": "chainrule.sklearn",
     "torch_interop": "chainrule.torch_interop",
+    "utils": "chainrule.utils",
+    "backends": "chainrule.backends",
+    "accelerator": "chainrule.accelerator",
 }
 _LAZY_ATTRS = {
     "save": ("chainrule.io", "save"),
@@ -236,3 +322,10 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_ATTRS))
+
+
+# PyTorch's dtype names that shadow builtins (cr.float is float32, cr.int int32, cr.bool bool):
+# assigned last, so nothing above in this module sees them in place of the builtins.
+float = _TORCH_DTYPES["float"]  # noqa: A001
+int = _TORCH_DTYPES["int"]  # noqa: A001
+bool = _TORCH_DTYPES["bool"]  # noqa: A001

@@ -276,3 +276,157 @@ def _check_finite(node, parent_grads):
                 f"backward of '{node.op}' produced a non-finite gradient for input {i} "
                 f"(shape {parent.data.shape})"
             )
+
+
+class inference_mode(_GradModeSwitch):
+    """PyTorch's ``torch.inference_mode``: here the same as :class:`no_grad` (chainrule has no
+    separate inference tensors); ``inference_mode(False)`` records as usual.
+
+    >>> import chainrule as cr
+    >>> with cr.inference_mode():
+    ...     (cr.tensor(1.0, requires_grad=True) * 2).requires_grad
+    False
+    """
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # bare decorator: @inference_mode
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        super().__init__()
+        self.mode = not bool(mode)
+
+
+# --------------------------------------------------------------------------- autograd.grad
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple and
+    **without** touching any ``.grad`` (``torch.autograd.grad``).
+
+    ``outputs``: a tensor or a sequence of tensors; ``grad_outputs``: dL/d(output) for each (may
+    be omitted for one-element outputs). ``inputs`` may be leaves or intermediate tensors. An
+    input the outputs do not depend on raises unless ``allow_unused=True`` (then its entry is
+    None, or zeros with ``materialize_grads=True``). Saved arrays are freed unless
+    ``retain_graph=True``. ``create_graph=True`` (higher-order gradients) is not supported.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> (g,) = cr.autograd.grad((x ** 3).sum(), x); g.tolist(), x.grad
+    ([3.0, 12.0], None)
+    """
+    if create_graph:
+        raise NotImplementedError(
+            "autograd.grad: create_graph=True (differentiating a gradient again) is not "
+            "supported: chainrule's backward computes gradients as NumPy arrays, off the graph"
+        )
+    outputs = (outputs,) if hasattr(outputs, "_backward") else tuple(outputs)
+    inputs = (inputs,) if hasattr(inputs, "_backward") else tuple(inputs)  # e.g. parameters()
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif hasattr(grad_outputs, "_backward") or isinstance(grad_outputs, np.ndarray):
+        grad_outputs = (grad_outputs,)
+    else:
+        grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"autograd.grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        )
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} does not require grad")
+    grads = {}
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError(
+                "autograd.grad: an output does not require grad and has no graph; create the "
+                "inputs with requires_grad=True (and not under cr.no_grad())"
+            )
+        seed = _seed_of(out, g, "autograd.grad")
+        grads[out] = seed if out not in grads else grads[out] + seed
+    wanted = {t: None for t in inputs}
+    _backward_into(grads, wanted, bool(retain_graph))
+    results = []
+    for i, t in enumerate(inputs):
+        g = wanted[t]
+        if g is None:
+            if not allow_unused and not materialize_grads:
+                raise RuntimeError(
+                    f"autograd.grad: input {i} (shape {t.data.shape}) was not used to compute "
+                    "the outputs; pass allow_unused=True to get None for it"
+                )
+            results.append(_wrap(np.zeros_like(t.data)) if materialize_grads else None)
+            continue
+        g = np.asarray(g)
+        if g.dtype != t.data.dtype:
+            g = g.astype(t.data.dtype)
+        if g.shape != t.data.shape:
+            g = np.broadcast_to(g, t.data.shape)
+        results.append(_wrap(np.array(g)))  # own memory: nothing else holds it
+    return tuple(results)
+
+
+def _seed_of(root, gradient, what):
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"{what}: an output has shape {root.data.shape}; gradients can be created "
+                "implicitly only for one-element outputs: pass grad_outputs"
+            )
+        return np.ones(root.data.shape, dtype=root.data.dtype)
+    seed = np.asarray(getattr(gradient, "data", gradient), dtype=root.data.dtype)
+    if seed.shape != root.data.shape:
+        raise ValueError(
+            f"{what}: a gradient has shape {seed.shape} but its output has shape "
+            f"{root.data.shape}; they must match"
+        )
+    return seed
+
+
+def _backward_into(grads, wanted, retain_graph):
+    """The engine of :func:`grad`: propagate ``grads`` (node -> array) to every node that
+    needs one and record in ``wanted`` the total gradient of each wanted node; leaves' and
+    retained nodes' ``.grad`` stay untouched. (``backward`` keeps its own, leaner loop.)"""
+    nodes = list(grads)
+    seen = set(nodes)
+    for node in nodes:
+        for parent in node.parents:
+            if parent.requires_grad and parent not in seen:
+                seen.add(parent)
+                nodes.append(parent)
+    nodes.sort(key=_by_seq, reverse=True)
+    anomaly = GradMode.anomaly
+    for node in nodes:
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node in wanted:
+            wanted[node] = g
+        fn = node._backward
+        if fn is None:
+            continue
+        if node._saved is None:
+            raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=node.op))
+        parent_grads = fn(g, node)
+        if anomaly:
+            _check_finite(node, parent_grads)
+        for parent, pg in zip(node.parents, parent_grads):
+            if pg is not None and parent.requires_grad:
+                prev = grads.get(parent)
+                grads[parent] = pg if prev is None else prev + pg
+        if not retain_graph:
+            node._saved = None
+
+
+def __getattr__(name):
+    # cr.autograd.Function and friends live in autograd_function.py (it needs Tensor, which
+    # imports this module first); cr.autograd.gradcheck is the library's gradcheck.
+    if name in ("Function", "FunctionCtx", "once_differentiable", "Variable"):
+        from chainrule import autograd_function
+
+        return getattr(autograd_function, name)
+    if name in ("gradcheck", "jacobian"):
+        import importlib
+
+        return getattr(importlib.import_module("chainrule.gradcheck"), name)
+    raise AttributeError(f"module 'chainrule.autograd' has no attribute {name!r}")

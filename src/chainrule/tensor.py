@@ -18,6 +18,8 @@ import numpy as np
 from chainrule import _allocation, autograd
 from chainrule.autograd import GradMode
 from chainrule.backend import get_default_dtype
+from chainrule.device import CPU, check_device, is_device_like
+from chainrule.size import Size, size_attr
 
 
 def _as_array(data, dtype=None):
@@ -70,7 +72,6 @@ class Tensor:
         "name", "_seq", "__weakref__",
     )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
-    __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         array = _as_array(data, dtype)
@@ -105,7 +106,31 @@ class Tensor:
 
     @property
     def size(self):
-        return self.data.size
+        """NumPy's element count (``x.size == 6``) that is also PyTorch's method: ``x.size()``
+        is the shape as a ``cr.Size``, ``x.size(dim)`` one dimension (negative dims count from
+        the end).
+
+        >>> x = Tensor(np.zeros((2, 3))); x.size, x.size(), x.size(-1)
+        (6, chainrule.Size([2, 3]), 3)
+        """
+        return size_attr(self.data)
+
+    @property
+    def device(self):
+        """Always the CPU (``device(type='cpu')``): chainrule computes with NumPy."""
+        return CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def grad_fn(self):
+        """The node that made this tensor, as PyTorch prints it (``<MulBackward0>``); None for
+        leaves. See :mod:`chainrule.grad_fn`."""
+        from chainrule.grad_fn import grad_fn_of
+
+        return grad_fn_of(self)
 
     @property
     def is_leaf(self):
@@ -141,8 +166,9 @@ class Tensor:
             )
         return self.data.item()
 
-    def numpy(self):
-        """The underlying ndarray (shared, not copied), like ``torch.Tensor.numpy``."""
+    def numpy(self, force=False):
+        """The underlying ndarray (shared, not copied), like ``torch.Tensor.numpy``
+        (``force=`` is accepted: there is never a device copy to force)."""
         return self.data
 
     def tolist(self):
@@ -278,14 +304,201 @@ class Tensor:
         """A cast copy; differentiable between float dtypes."""
         return _ops.astype(self, dtype)
 
+    # PyTorch's casts return the tensor itself when it already has the dtype (as .to does)
     def float(self):
-        return _ops.astype(self, np.float32)
+        return self if self.data.dtype == np.float32 else _ops.astype(self, np.float32)
 
     def double(self):
-        return _ops.astype(self, np.float64)
+        return self if self.data.dtype == np.float64 else _ops.astype(self, np.float64)
 
     def long(self):
-        return _ops.astype(self, np.int64)
+        return self if self.data.dtype == np.int64 else _ops.astype(self, np.int64)
+
+    def half(self):
+        return self if self.data.dtype == np.float16 else _ops.astype(self, np.float16)
+
+    def int(self):
+        return self if self.data.dtype == np.int32 else _ops.astype(self, np.int32)
+
+    def bool(self):
+        return self if self.data.dtype == np.bool_ else _ops.astype(self, np.bool_)
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """Move and/or cast, as ``torch.Tensor.to``: ``x.to(dtype)``, ``x.to(device)``,
+        ``x.to(device, dtype)``, ``x.to(other)`` (other's dtype). The only device is the CPU;
+        a CUDA device raises. Returns ``self`` when nothing changes (unless ``copy=True``); float
+        casts are differentiable.
+
+        >>> x = Tensor(np.ones(2, dtype=np.float32))
+        >>> x.to("cpu") is x, x.to(np.float64).dtype
+        (True, dtype('float64'))
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.data.dtype if dtype is None else dtype
+            elif is_device_like(arg):
+                device = arg
+            elif arg is not None:
+                dtype = arg
+        check_device(device, "to")
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
+            return _ops.clone(self) if copy else self
+        return _ops.astype(self, dtype)
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument, the type string (``'chainrule.FloatTensor'``); with a dtype or a
+        type string (``'torch.DoubleTensor'`` is accepted), the cast tensor.
+
+        >>> Tensor(np.ones(1, dtype=np.float32)).type()
+        'chainrule.FloatTensor'
+        """
+        from chainrule.tensor_types import TypedTensor, dtype_of_type_string, type_string
+
+        if dtype is None:
+            return type_string(self.data.dtype)
+        if isinstance(dtype, str):
+            dtype = dtype_of_type_string(dtype)
+        elif isinstance(dtype, TypedTensor):  # x.type(cr.FloatTensor)
+            dtype = dtype.dtype
+        return self.to(dtype)
+
+    def type_as(self, other):
+        """Cast to ``other``'s dtype."""
+        return self.to(other.data.dtype)
+
+    def cpu(self):
+        """``self``: tensors always live on the CPU."""
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        """Raises: chainrule has no GPU backend."""
+        check_device("cuda" if device is None else device, "cuda")
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self):
+        """True when the array is C-contiguous (row-major, no gaps)."""
+        return self.data.flags.c_contiguous
+
+    def data_ptr(self):
+        """The address of the first element (equal for tensors that share memory)."""
+        return self.data.__array_interface__["data"][0]
+
+    def element_size(self):
+        """Bytes per element."""
+        return self.data.itemsize
+
+    def nelement(self):
+        """Number of elements (PyTorch's alias of ``numel``)."""
+        return self.data.size
+
+    def t(self):
+        """Transpose of a matrix (a 0-d or 1-D tensor is returned as is), as
+        ``torch.Tensor.t``."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.data.shape}; "
+                             "use transpose(dim0, dim1)")
+        return _ops.transpose(self) if self.data.ndim == 2 else self
+
+    def view_as(self, other):
+        """``self.view(other.shape)``."""
+        return _ops.reshape(self, other.data.shape)
+
+    def reshape_as(self, other):
+        """``self.reshape(other.shape)``."""
+        return _ops.reshape(self, other.data.shape)
+
+    def expand_as(self, other):
+        """Broadcast to ``other``'s shape (differentiable; backward sums over the new axes)."""
+        return _ops.broadcast_to(self, other.data.shape)
+
+    # new_* create tensors with this tensor's dtype unless given another (as PyTorch's do)
+    def _new(self, array, dtype, device, requires_grad, op):
+        check_device(device, op)
+        dtype = self.data.dtype if dtype is None else dtype
+        return Tensor(np.asarray(array, dtype=dtype), dtype=dtype, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` as a tensor with this tensor's dtype (by default).
+
+        >>> Tensor(np.ones(1, dtype=np.float64)).new_tensor([1, 2]).dtype
+        dtype('float64')
+        """
+        data = data.data if isinstance(data, Tensor) else data
+        return self._new(np.array(data), dtype, device, requires_grad, "new_tensor")
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of shape ``size`` with this tensor's dtype."""
+        return self._new(np.zeros(_size_args(size)), dtype, device, requires_grad, "new_zeros")
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of shape ``size`` with this tensor's dtype."""
+        return self._new(np.ones(_size_args(size)), dtype, device, requires_grad, "new_ones")
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        """A tensor of shape ``size`` with this tensor's dtype (zero-filled: repeatable)."""
+        return self._new(np.zeros(_size_args(size)), dtype, device, requires_grad, "new_empty")
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        """``fill_value`` in shape ``size`` with this tensor's dtype."""
+        return self._new(np.full(_size_args((size,)), fill_value), dtype, device, requires_grad,
+                         "new_full")
+
+    # in-place random fills (``torch.empty(3).uniform_(-1, 1)``), drawn like cr.rand
+    def _random_fill(self, what, values):
+        if self.requires_grad and GradMode.enabled:
+            raise RuntimeError(
+                f"{what}: in-place change of a tensor that requires grad; do it inside "
+                "`with cr.no_grad():` or use cr.nn.init"
+            )
+        np.copyto(self.data, values, casting="unsafe")
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill in place with draws from U(a, b).
+
+        >>> bool((Tensor(np.zeros(50)).uniform_(2, 3).data >= 2).all())
+        True
+        """
+        from chainrule.backend import rng_of
+
+        return self._random_fill("uniform_", rng_of(generator).uniform(a, b, self.data.shape))
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill in place with draws from N(mean, std²)."""
+        from chainrule.backend import rng_of
+
+        return self._random_fill("normal_", rng_of(generator).normal(mean, std, self.data.shape))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill in place with 0/1 draws that are 1 with probability ``p``."""
+        from chainrule.backend import rng_of
+
+        draws = rng_of(generator).random(self.data.shape) < np.asarray(getattr(p, "data", p))
+        return self._random_fill("bernoulli_", draws)
+
+    def __format__(self, spec):
+        # f"{loss:.4f}" works on one-element tensors, as in PyTorch
+        if not spec:
+            return str(self)
+        if self.data.size == 1:
+            return format(self.data.item(), spec)
+        raise TypeError(
+            f"unsupported format string {spec!r} passed to a tensor with {self.data.size} "
+            "elements; format a one-element tensor or x.item()"
+        )
+
+    # ----------------------------------------------------------------- NumPy interoperability
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(t)``, ``array + t`` and the other ufuncs run chainrule's differentiable
+        op of the same name (see :mod:`chainrule.numpy_interop`)."""
+        return _interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.sum(t)``, ``np.concatenate([t, u])`` and the other NumPy functions run chainrule's
+        op of the same name (see :mod:`chainrule.numpy_interop`)."""
+        return _interop.array_function(func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
         if dtype is not None:
@@ -342,6 +555,28 @@ class Tensor:
     def __ge__(self, other):
         return Tensor(self.data >= _raw(other))
 
+    def eq(self, other):
+        return Tensor(self.data == _raw(other))
+
+    def ne(self, other):
+        return Tensor(self.data != _raw(other))
+
+    def lt(self, other):
+        return Tensor(self.data < _raw(other))
+
+    def le(self, other):
+        return Tensor(self.data <= _raw(other))
+
+    def gt(self, other):
+        return Tensor(self.data > _raw(other))
+
+    def ge(self, other):
+        return Tensor(self.data >= _raw(other))
+
+    def equal(self, other):
+        """True when ``other`` has the same shape and values (``torch.equal``)."""
+        return _ops.equal(self, other)
+
     __hash__ = object.__hash__
 
     def __repr__(self):
@@ -360,6 +595,12 @@ class Tensor:
 
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def _size_args(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        return tuple(size[0])
+    return tuple(size)
 
 
 _new = object.__new__
@@ -388,6 +629,7 @@ def _wrap(array):
 
 autograd._wrap = _wrap
 
+from chainrule import numpy_interop as _interop  # noqa: E402
 from chainrule import ops as _ops  # noqa: E402  (ops need Tensor defined first)
 
 _ops.install_tensor_methods(Tensor)

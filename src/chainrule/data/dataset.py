@@ -150,12 +150,13 @@ def _split_lengths(lengths, n):
     return counts.tolist()
 
 
-def random_split(dataset, lengths, seed=None):
+def random_split(dataset, lengths, seed=None, *, generator=None):
     """Split ``dataset`` into disjoint random `Subset` s that together cover it.
 
     ``lengths`` are sample counts summing to ``len(dataset)`` or fractions summing to 1
     (``[0.8, 0.2]``; the remainder of rounding down goes to the first splits). ``seed`` fixes
-    the permutation; ``None`` draws it from the library generator (see `cr.manual_seed`).
+    the permutation; ``None`` draws it from ``generator`` (a `cr.Generator`, PyTorch's way) or
+    else from the library generator (see `cr.manual_seed`).
 
     >>> train, val = random_split(TensorDataset(np.arange(10)), [0.8, 0.2], seed=0)
     >>> len(train), len(val)
@@ -164,9 +165,9 @@ def random_split(dataset, lengths, seed=None):
     n = len(dataset)
     counts = _split_lengths(lengths, n)
     if seed is None:
-        from chainrule.backend import get_rng
+        from chainrule.backend import rng_of
 
-        rng = get_rng()
+        rng = rng_of(generator, "random_split")
     else:
         rng = np.random.default_rng(seed)
     order = rng.permutation(n)

@@ -85,6 +85,10 @@ class DataLoader:
         drop_last: drop the last, incomplete batch.
         seed: fixes the shuffles: epoch ``k`` uses a generator seeded with ``(seed, k)``.
             ``None``: draw from the library generator (`cr.manual_seed` controls it).
+        generator: a `cr.Generator` to draw the shuffles from (PyTorch's way; used when
+            ``seed`` is None).
+        num_workers, pin_memory: accepted for PyTorch code and ignored (batches are made in
+            this process, on the CPU).
 
     Each ``for`` loop over the loader is one epoch and visits every sample exactly once
     (``drop_last`` aside). A batch is what the dataset's sample is: for
@@ -102,7 +106,8 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, seed=None):
+                 drop_last: bool = False, seed=None, *, generator=None, num_workers=0,
+                 pin_memory=False):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, "
@@ -116,6 +121,7 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = None if seed is None else int(seed)
+        self.generator = generator
         self._next_epoch = 0     # index of the epoch the next `for` loop starts
         self._resume = None      # (epoch, batch) set by load_state_dict, used by the next loop
         self._active = None      # [epoch, batches yielded] of the latest loop
@@ -135,9 +141,9 @@ class DataLoader:
             return None
         n = len(self.dataset)
         if self.seed is None:
-            from chainrule.backend import get_rng
+            from chainrule.backend import rng_of
 
-            return get_rng().permutation(n)
+            return rng_of(self.generator, "DataLoader").permutation(n)
         # SeedSequence([seed, epoch]) gives independent streams per epoch.
         return np.random.default_rng([self.seed, epoch]).permutation(n)
 

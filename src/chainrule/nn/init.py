@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from chainrule.backend import get_rng
+from chainrule.backend import rng_of
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -91,7 +91,7 @@ def _fan(array, mode, op):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0):
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with draws from U(a, b).
 
     >>> import chainrule as cr
@@ -99,13 +99,13 @@ def uniform_(tensor, a=0.0, b=1.0):
     True
     """
     array = _array(tensor, "uniform_")
-    return _fill(tensor, get_rng().uniform(a, b, size=array.shape), "uniform_")
+    return _fill(tensor, rng_of(generator).uniform(a, b, size=array.shape), "uniform_")
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with draws from N(mean, std²)."""
     array = _array(tensor, "normal_")
-    return _fill(tensor, get_rng().normal(mean, std, size=array.shape), "normal_")
+    return _fill(tensor, rng_of(generator).normal(mean, std, size=array.shape), "normal_")
 
 
 def constant_(tensor, val):
@@ -137,7 +137,7 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*array.shape), "eye_")
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot uniform: U(−a, a) with ``a = gain · √(6 / (fan_in + fan_out))``.
 
     >>> import chainrule as cr
@@ -148,18 +148,19 @@ def xavier_uniform_(tensor, gain=1.0):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(array, "xavier_uniform_")
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
-    return _fill(tensor, get_rng().uniform(-bound, bound, size=array.shape), "xavier_uniform_")
+    draws = rng_of(generator).uniform(-bound, bound, size=array.shape)
+    return _fill(tensor, draws, "xavier_uniform_")
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot normal: N(0, std²) with ``std = gain · √(2 / (fan_in + fan_out))``."""
     array = _array(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(array, "xavier_normal_")
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _fill(tensor, get_rng().normal(0.0, std, size=array.shape), "xavier_normal_")
+    return _fill(tensor, rng_of(generator).normal(0.0, std, size=array.shape), "xavier_normal_")
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He uniform: U(−bound, bound) with ``bound = gain · √(3 / fan)``,
     ``gain = calculate_gain(nonlinearity, a)`` and ``fan`` chosen by ``mode``.
 
@@ -175,14 +176,15 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     fan = _fan(array, mode, "kaiming_uniform_")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
-    return _fill(tensor, get_rng().uniform(-bound, bound, size=array.shape), "kaiming_uniform_")
+    draws = rng_of(generator).uniform(-bound, bound, size=array.shape)
+    return _fill(tensor, draws, "kaiming_uniform_")
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He normal: N(0, std²) with ``std = gain / √fan``."""
     array = _array(tensor, "kaiming_normal_")
     if 0 in array.shape:
         return tensor
     fan = _fan(array, mode, "kaiming_normal_")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return _fill(tensor, get_rng().normal(0.0, std, size=array.shape), "kaiming_normal_")
+    return _fill(tensor, rng_of(generator).normal(0.0, std, size=array.shape), "kaiming_normal_")

@@ -32,7 +32,6 @@ from chainrule.tensor import Tensor
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 _FORWARD_ALIASES = set()  # forward functions installed as __call__ by Module.__init_subclass__
-_DEVICES = ("cpu",)  # accepted by .to() for PyTorch-style code; everything runs on NumPy
 
 
 def _addindent(text, spaces):
@@ -365,19 +364,26 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype=None, device=None):
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
         """Cast floating parameters, their gradients and floating buffers to ``dtype`` in place
-        (the Parameter objects stay the same, so an optimizer built earlier still sees them).
-        ``"cpu"`` is accepted as a device and ignored.
+        (the Parameter objects stay the same, so an optimizer built earlier still sees them),
+        as ``torch.nn.Module.to``: ``m.to(dtype)``, ``m.to(device)``, ``m.to(device, dtype)``,
+        ``m.to(tensor)``. The CPU is the only device: ``"cpu"`` is accepted, CUDA raises.
 
         >>> import chainrule as cr
         >>> cr.nn.Linear(2, 2).to(cr.float64).weight.dtype
         dtype('float64')
         """
-        if isinstance(dtype, str) and dtype in _DEVICES:
-            dtype, device = None, dtype
-        if device is not None and str(device) not in _DEVICES:
-            raise ValueError(f"to: chainrule runs on NumPy (device 'cpu'), got device {device!r}")
+        from chainrule.device import check_device, is_device_like
+
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.data.dtype if dtype is None else dtype
+            elif is_device_like(arg):
+                device = arg
+            elif arg is not None:
+                dtype = arg
+        check_device(device, "Module.to")
         if dtype is None:
             return self
         dtype = np.dtype(dtype)
@@ -402,6 +408,20 @@ class Module:
     def double(self):
         """Cast to float64 (see :meth:`to`)."""
         return self.to(np.float64)
+
+    def half(self):
+        """Cast to float16 (see :meth:`to`)."""
+        return self.to(np.float16)
+
+    def cpu(self):
+        """``self``: modules always live on the CPU."""
+        return self
+
+    def cuda(self, device=None):
+        """Raises: chainrule runs on the CPU with NumPy."""
+        from chainrule.device import check_device
+
+        check_device("cuda" if device is None else device, "Module.cuda")
 
     def float(self):
         """Cast to float32 (see :meth:`to`)."""

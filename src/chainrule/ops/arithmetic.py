@@ -229,7 +229,7 @@ def rpow(a, b):
 
 
 # --------------------------------------------------------------------------- matmul
-def matmul(a, b):
+def matmul(input, other):  # noqa: A002  (PyTorch's argument names: matmul(input=, other=))
     """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast) operands.
 
     For ``C = A @ B``: dL/dA = dL/dC @ Bᵀ and dL/dB = Aᵀ @ dL/dC (summed over broadcast batches).
@@ -238,7 +238,7 @@ def matmul(a, b):
     >>> cr.matmul(cr.ones(2, 3), cr.ones(3)).tolist()
     [3.0, 3.0]
     """
-    a, b = operands(a, b)
+    a, b = operands(input, other)
     try:
         out = np.matmul(a.data, b.data)
     except ValueError:
