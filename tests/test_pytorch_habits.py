@@ -870,3 +870,17 @@ def test_multinomial_without_replacement_draws_distinct_nonzero_categories(weigh
     with_replacement = cr.multinomial(cr.tensor(weights), 2 * k, replacement=True,
                                       generator=cr.Generator().manual_seed(seed)).tolist()
     assert all(weights[i] > 0 for i in with_replacement)
+
+
+def test_inplace_keyword_of_activation_layers_is_accepted_as_pytorch_code_writes_it():
+    import chainrule.nn.functional as F
+
+    x = cr.tensor([-1.0, 2.0], requires_grad=True)
+    layers = [cr.nn.ReLU(inplace=True), cr.nn.LeakyReLU(0.1, inplace=True),
+              cr.nn.ELU(inplace=True), cr.nn.Dropout(0.5, inplace=True).eval()]
+    expected = [[0.0, 2.0], [-0.1, 2.0], [np.expm1(-1.0), 2.0], [-1.0, 2.0]]
+    for layer, want in zip(layers, expected):
+        np.testing.assert_allclose(layer(x).data, want, rtol=1e-6)
+    F.relu(x, inplace=True).sum().backward()
+    assert x.tolist() == [-1.0, 2.0]  # the input is not overwritten
+    assert x.grad.tolist() == [0.0, 1.0]

@@ -27,12 +27,16 @@ class _Parameterless(Module):
 
 
 class ReLU(_Parameterless):
-    """``max(x, 0)``.
+    """``max(x, 0)``. ``inplace`` is accepted for PyTorch code and ignored: the result is a new
+    tensor (the same values; no input is overwritten).
 
     >>> import chainrule as cr
-    >>> cr.nn.ReLU()(cr.tensor([-2.0, 3.0])).tolist()
+    >>> cr.nn.ReLU(inplace=True)(cr.tensor([-2.0, 3.0])).tolist()
     [0.0, 3.0]
     """
+
+    def __init__(self, inplace=False):
+        super().__init__()
 
     def forward(self, x):
         return _act.relu(x)
@@ -82,7 +86,7 @@ class LeakyReLU(Module):
     [-1.0, 2.0]
     """
 
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=0.01, inplace=False):  # inplace: accepted, ignored
         super().__init__()
         self.negative_slope = float(negative_slope)
 
@@ -104,7 +108,7 @@ class ELU(Module):
     [1.0]
     """
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha=1.0, inplace=False):  # inplace: accepted, ignored
         super().__init__()
         self.alpha = float(alpha)
 

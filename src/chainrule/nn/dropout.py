@@ -57,7 +57,7 @@ class Dropout(Module):
     [1.0, 1.0]
     """
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):  # inplace: accepted for PyTorch code, ignored
         super().__init__()
         self.p = _check_p(p, "Dropout")
 

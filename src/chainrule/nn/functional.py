@@ -19,13 +19,13 @@ from chainrule.ops.activation import (
     gelu,
     leaky_relu,
     log_softmax,
-    relu,
     sigmoid,
     softmax,
     softplus,
     step,
     tanh,
 )
+from chainrule.ops.activation import relu as _relu
 from chainrule.ops.arithmetic import linear
 from chainrule.ops.base import as_tensor, operands
 from chainrule.ops.elementwise import abs as _abs
@@ -39,6 +39,16 @@ from chainrule.ops.loss import (
 from chainrule.ops.nn_ops import nll_loss
 from chainrule.ops.shape import flatten
 from chainrule.tensor import Tensor
+
+
+def relu(input, inplace=False):
+    """``max(input, 0)`` (``inplace`` is accepted for PyTorch code; the result is a new tensor).
+
+    >>> import chainrule as cr
+    >>> relu(cr.tensor([-1.0, 2.0]), inplace=True).tolist()
+    [0.0, 2.0]
+    """
+    return _relu(input)
 
 __all__ = [
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
