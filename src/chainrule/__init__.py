@@ -85,6 +85,77 @@ from chainrule.ops import (
 )
 from chainrule.tensor import Tensor
 
+# shape, indexing and linear algebra (issue 12, opsshape)
+from chainrule.ops import (  # noqa: E402
+    addmm,
+    argsort,
+    argwhere,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    baddbmm,
+    bmm,
+    chunk,
+    column_stack,
+    cross,
+    det,
+    diag,
+    diag_embed,
+    diagonal,
+    dot,
+    dstack,
+    einsum,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    hstack,
+    index_add,
+    index_select,
+    inner,
+    kron,
+    kthvalue,
+    masked_fill,
+    masked_select,
+    meshgrid,
+    mm,
+    moveaxis,
+    mv,
+    narrow,
+    nonzero,
+    outer,
+    repeat_interleave,
+    roll,
+    rot90,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    select,
+    slogdet,
+    sort,
+    split,
+    swapdims,
+    take,
+    take_along_axis,
+    take_along_dim,
+    tensordot,
+    tile,
+    topk,
+    trace,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+    vdot,
+    vstack,
+    where,
+)
+from chainrule.ops import inv as inverse  # noqa: E402
+
+movedim = moveaxis
+ger = outer
+row_stack = vstack
+
 __version__ = "0.1.0"
 
 cat = concat  # PyTorch's name
@@ -103,6 +174,7 @@ _LAZY_MODULES = {
     "onnx": "chainrule.onnx_export",
     "sklearn": "chainrule.sklearn",
     "torch_interop": "chainrule.torch_interop",
+    "linalg": "chainrule.linalg",
 }
 _LAZY_ATTRS = {
     "save": ("chainrule.io", "save"),

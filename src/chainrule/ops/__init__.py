@@ -37,6 +37,90 @@ from chainrule.ops.shape import (
     unsqueeze,
 )
 
+# shape, indexing, linear algebra and in-place primitives (issue 12, opsshape)
+from chainrule.ops.indexing import (  # noqa: E402
+    argsort,
+    argwhere,
+    gather,
+    index_add,
+    index_select,
+    kthvalue,
+    masked_fill,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    sort,
+    take,
+    take_along_axis,
+    take_along_dim,
+    topk,
+    where,
+)
+from chainrule.ops.linalg import (  # noqa: E402
+    addmm,
+    baddbmm,
+    bmm,
+    cross,
+    det,
+    dot,
+    einsum,
+    inner,
+    inv,
+    kron,
+    mm,
+    mv,
+    outer,
+    slogdet,
+    tensordot,
+    vdot,
+)
+from chainrule.ops.shape_extra import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    chunk,
+    column_stack,
+    diag,
+    diag_embed,
+    diagonal,
+    dstack,
+    expand,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    meshgrid,
+    moveaxis,
+    narrow,
+    repeat_interleave,
+    roll,
+    rot90,
+    select,
+    split,
+    swapdims,
+    tile,
+    trace,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+    unfold,
+    vstack,
+)
+
+_SHAPE_INDEXING_LINALG = [
+    "addmm", "argsort", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm", "bmm",
+    "chunk", "column_stack", "cross", "det", "diag", "diag_embed", "diagonal", "dot", "dstack",
+    "einsum", "expand", "flip", "fliplr", "flipud", "gather", "hstack", "index_add",
+    "index_select", "inner", "inv", "kron", "kthvalue", "masked_fill", "masked_select",
+    "meshgrid", "mm", "moveaxis", "mv", "narrow", "nonzero", "outer", "repeat_interleave",
+    "roll", "rot90", "scatter", "scatter_add", "scatter_reduce", "select", "slogdet", "sort",
+    "split", "swapdims", "take", "take_along_axis", "take_along_dim", "tensordot", "tile",
+    "topk", "trace", "tril", "triu", "unbind", "unflatten", "unfold", "vdot", "vstack",
+]
+
 
 def _reflected(fn):
     def reflected(self, other):
@@ -71,6 +155,14 @@ def install_tensor_methods(cls):
     cls.view = reshape
     cls.mm = matmul
     cls.clamp = clip
+    # shape, indexing, linear algebra and in-place methods (issue 12, opsshape)
+    from chainrule.ops import indexing, linalg, shape_extra
+    from chainrule.ops.inplace import install_inplace_methods
+
+    shape_extra.install(cls)
+    indexing.install(cls)
+    linalg.install(cls)
+    install_inplace_methods(cls)
 
 
 __all__ = [
@@ -82,3 +174,4 @@ __all__ = [
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "step", "sub", "sum",
     "swapaxes", "tanh", "transpose", "unbroadcast", "unsqueeze", "var", "where",
 ]
+__all__ += _SHAPE_INDEXING_LINALG
