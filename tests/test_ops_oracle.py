@@ -673,5 +673,7 @@ covers("batch_norm")
 # --------------------------------------------------------------------------- coverage
 def test_every_primitive_has_an_oracle_test():
     """Runs last in this file (pytest keeps definition order), after every ``covers`` call."""
-    missing = set(ops.__all__) - COVERED
+    # Shape/indexing/linalg ops of issue 12 have their table in test_ops_shape_extra.py and
+    # test_linalg.py, which check their own coverage.
+    missing = set(ops.__all__) - COVERED - set(ops._SHAPE_INDEXING_LINALG)
     assert not missing, f"primitives without an oracle test: {sorted(missing)}"

@@ -7,6 +7,7 @@
 """
 
 from chainrule.ops.arithmetic import matmul
+from chainrule.ops.linalg import cross as _cross
 from chainrule.ops.linalg import (
     det,
     inv,
@@ -16,7 +17,6 @@ from chainrule.ops.linalg import (
     solve,
     vector_norm,
 )
-from chainrule.ops.linalg import cross as _cross
 
 
 def cross(a, b, dim=-1):

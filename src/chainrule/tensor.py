@@ -16,7 +16,6 @@ tensor([2., 4., 6.])
 import numpy as np
 
 from chainrule import autograd
-from chainrule.autograd import GradMode
 from chainrule.backend import get_default_dtype
 
 

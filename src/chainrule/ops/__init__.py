@@ -15,27 +15,6 @@ from chainrule.ops.activation import (
 from chainrule.ops.arithmetic import add, astype, div, linear, matmul, mul, neg, pow, rpow, sub
 from chainrule.ops.base import unbroadcast
 from chainrule.ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
-from chainrule.ops.loss import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    mse_loss,
-)
-from chainrule.ops.nn_ops import batch_norm, nll_loss
-from chainrule.ops.reduction import logsumexp, max, mean, min, sum, var
-from chainrule.ops.shape import (
-    broadcast_to,
-    concat,
-    flatten,
-    getitem,
-    permute,
-    reshape,
-    squeeze,
-    stack,
-    swapaxes,
-    transpose,
-    unsqueeze,
-)
 
 # shape, indexing, linear algebra and in-place primitives (issue 12, opsshape)
 from chainrule.ops.indexing import (  # noqa: E402
@@ -56,7 +35,7 @@ from chainrule.ops.indexing import (  # noqa: E402
     take_along_axis,
     take_along_dim,
     topk,
-    where,
+    where,  # noqa: F811  (adds the one-argument form to elementwise.where)
 )
 from chainrule.ops.linalg import (  # noqa: E402
     addmm,
@@ -75,6 +54,27 @@ from chainrule.ops.linalg import (  # noqa: E402
     slogdet,
     tensordot,
     vdot,
+)
+from chainrule.ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+)
+from chainrule.ops.nn_ops import batch_norm, nll_loss
+from chainrule.ops.reduction import logsumexp, max, mean, min, sum, var
+from chainrule.ops.shape import (
+    broadcast_to,
+    concat,
+    flatten,
+    getitem,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    swapaxes,
+    transpose,
+    unsqueeze,
 )
 from chainrule.ops.shape_extra import (  # noqa: E402
     atleast_1d,

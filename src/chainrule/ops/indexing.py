@@ -227,7 +227,11 @@ def masked_fill(a, mask, value):
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {m.dtype}")
-    if np.broadcast_shapes(a.data.shape, m.shape) != a.data.shape:
+    try:
+        fits = np.broadcast_shapes(a.data.shape, m.shape) == a.data.shape
+    except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the "
                          f"input's shape {a.data.shape}")
     value = as_tensor(value, a)

@@ -309,7 +309,8 @@ def _unary_method(fn, what):
         return apply_(self, lambda t: fn(t, *args, **kwargs), what)
 
     method.__name__ = what
-    method.__doc__ = f"In place: ``self = {fn.__name__}(self, ...)``, recorded when it needs a gradient."
+    method.__doc__ = (f"In place: ``self = {fn.__name__}(self, ...)``, recorded when it needs "
+                      "a gradient.")
     return method
 
 

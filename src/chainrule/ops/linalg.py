@@ -19,7 +19,9 @@ import numpy as np
 
 from chainrule.ops.arithmetic import matmul
 from chainrule.ops.base import as_tensor, node, normalize_axis, pick_axis, unary, unbroadcast
-from chainrule.ops.reduction import _expand, max as _max, min as _min
+from chainrule.ops.reduction import _expand
+from chainrule.ops.reduction import max as _max
+from chainrule.ops.reduction import min as _min
 from chainrule.ops.shape import reshape, stack
 from chainrule.ops.shape_extra import moveaxis, select
 

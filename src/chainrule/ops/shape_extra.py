@@ -380,7 +380,8 @@ def unflatten(a, dim, sizes):
     known = int(np.prod([s for s in sizes if s != -1]))
     if sizes.count(-1) > 1 or (-1 not in sizes and known != n) or (
             -1 in sizes and (known == 0 or n % known)):
-        raise ValueError(f"unflatten: sizes {sizes} do not multiply to {n}, the length of dim {dim}")
+        raise ValueError(
+            f"unflatten: sizes {sizes} do not multiply to {n}, the length of dim {dim}")
     shape = a.data.shape
     return reshape(a, shape[:axis] + sizes + shape[axis + 1:])
 
@@ -510,7 +511,8 @@ def diag_embed(a, offset=0, dim1=-2, dim2=-1):
         raise ValueError(f"diag_embed: dim1 and dim2 must differ, got {dim1} and {dim2}")
     n = x.shape[-1] + abs(offset)
     out = np.zeros(x.shape[:-1] + (n, n), dtype=x.dtype)
-    np.einsum("...ii->...i", out[..., max(-offset, 0):, max(offset, 0):])[...] = x
+    m, r, c = x.shape[-1], max(-offset, 0), max(offset, 0)
+    np.einsum("...ii->...i", out[..., r:r + m, c:c + m])[...] = x
     out = np.moveaxis(out, (-2, -1), (d1, d2))
     return unary(out, a, "diag_embed", _diag_embed_backward, (offset, d1, d2))
 

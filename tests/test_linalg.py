@@ -1,0 +1,1 @@
+LINALG_NAMES = set()
