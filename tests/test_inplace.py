@@ -233,3 +233,15 @@ def test_recorded_inplace_ops_never_corrupt_what_earlier_nodes_saved():
     (y * z).sum().backward()
     e = np.exp(np.array([0.5, 1.0], dtype=np.float32))
     np.testing.assert_allclose(w.grad.data, (e + 1) * e + e * e, rtol=1e-6)
+
+
+def test_graph_tools_see_the_version_each_node_used():
+    from chainrule.teach.explainer import graph_nodes
+
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    c = a * 1
+    c += c + 1
+    nodes = graph_nodes(c)
+    assert [n.op for n in nodes if n.op] == ["mul", "add", "add"]
+    assert len({id(n) for n in nodes}) == len(nodes)  # no cycle through the changed tensor
+    assert c.parents[0].op == "mul" and c.parents[1].parents[0] is c.parents[0]

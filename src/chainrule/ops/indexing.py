@@ -19,6 +19,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from chainrule.autograd import reads
 from chainrule.ops import elementwise
 from chainrule.ops.base import as_tensor, node, normalize_axis
 from chainrule.ops.shape import broadcast_to, getitem
@@ -544,6 +545,10 @@ def kthvalue(a, k, dim=-1, keepdim=False):
         values = values.squeeze(ax)
         indices = indices.squeeze(ax)
     return KthvalueResult(values, _wrap(indices))
+
+
+for _fn in (_scatter_backward, _index_add_backward):  # they read shapes only
+    reads(_fn)
 
 
 def _method_where(self, condition, other):

@@ -19,6 +19,7 @@ accumulate correctly, in one vectorised call.
 
 import numpy as np
 
+from chainrule.autograd import reads
 from chainrule.ops.base import as_tensor, needs_grad, normalize_axis, unary
 from chainrule.ops.shape import (
     _shape_args,
@@ -634,6 +635,12 @@ def _method_flip(self, *dims):
 
 def _method_repeat_interleave(self, repeats, dim=None, *, output_size=None):
     return repeat_interleave(self, repeats, dim, output_size=output_size)
+
+
+# These backwards read shapes only, so an in-place change of an input after the forward pass
+# does not make them wrong (see autograd.SAVED_READS).
+for _fn in (_index_map_backward, _tril_backward, _triu_backward, _diag_embed_backward):
+    reads(_fn)
 
 
 def install(cls):

@@ -184,6 +184,10 @@ def graph_nodes(t):
     >>> [(n.op, n.requires_grad) for n in graph_nodes(y)]
     [(None, True), (None, False), ('mul', True)]
     """
+    if t.requires_grad:  # point nodes recorded before an in-place op at the version they saw
+        from chainrule.autograd import topological_order
+
+        topological_order(t)
     order, seen = [], {id(t)}
     stack = [(t, iter(t.parents))]
     while stack:  # iterative: a chain of many thousand ops needs no recursion
