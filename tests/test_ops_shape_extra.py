@@ -296,3 +296,52 @@ def test_shape_ops_match_torch_on_random_shapes(shape, data):
         out.backward(g)
         tout.backward(torch.tensor(g))
         np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_numpy_spellings_agree_with_numpy():
+    x = normal(2, 3, 4)
+    t = cr.tensor(x)
+    np.testing.assert_array_equal(cr.flip(t, axis=1).data, np.flip(x, axis=1))
+    np.testing.assert_array_equal(cr.flip(t).data, np.flip(x))
+    np.testing.assert_array_equal(cr.roll(t, shift=2, axis=-1).data, np.roll(x, 2, axis=-1))
+    np.testing.assert_array_equal(cr.rot90(t, 2, axes=(1, 2)).data, np.rot90(x, 2, (1, 2)))
+    np.testing.assert_array_equal(cr.tril(t, k=1).data, np.tril(x, 1))
+    np.testing.assert_array_equal(cr.diagonal(t, axis1=0, axis2=2).data,
+                                  np.diagonal(x, axis1=0, axis2=2))
+    np.testing.assert_array_equal(cr.take(t, cr.tensor([2, 0]), axis=1).data,
+                                  np.take(x, [2, 0], axis=1))
+    idx = np.argsort(x, axis=2)
+    np.testing.assert_array_equal(cr.take_along_axis(t, cr.tensor(idx), 2).data,
+                                  np.take_along_axis(x, idx, 2))
+    np.testing.assert_array_equal(cr.repeat_interleave(t, 2, axis=0).data, np.repeat(x, 2, 0))
+    np.testing.assert_array_equal(cr.moveaxis(t, 0, -1).data, np.moveaxis(x, 0, -1))
+    np.testing.assert_array_equal(cr.swapaxes(t, 0, 2).data, np.swapaxes(x, 0, 2))
+    np.testing.assert_array_equal(cr.hstack([t, t]).data, np.hstack([x, x]))
+    np.testing.assert_array_equal(cr.dstack([t, t]).data, np.dstack([x, x]))
+    np.testing.assert_array_equal(cr.row_stack([t[0], t[1]]).data, np.vstack([x[0], x[1]]))
+    for mine, theirs in zip(cr.where(t > 0), np.where(x > 0)):
+        np.testing.assert_array_equal(mine.data, theirs)
+    for mine, theirs in zip(cr.meshgrid(cr.arange(2), cr.arange(3), indexing="xy"),
+                            np.meshgrid(np.arange(2), np.arange(3))):
+        np.testing.assert_array_equal(mine.data, theirs)
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 5), st.integers(0, 1), st.data())
+def test_gather_and_scatter_add_match_torch_on_random_indices(n, m, k, dim, data):
+    x = normal(n, m)
+    shape = (k, m) if dim == 0 else (n, k)
+    high = x.shape[dim]
+    index = np.array(data.draw(st.lists(st.integers(0, high - 1), min_size=k * shape[1 - dim],
+                                        max_size=k * shape[1 - dim]))).reshape(shape)
+    src = normal(*shape, seed=2)
+    a, s = cr.tensor(x, requires_grad=True), cr.tensor(src, requires_grad=True)
+    ta, ts = torch.tensor(x, requires_grad=True), torch.tensor(src, requires_grad=True)
+    out = cr.gather(a, dim, cr.tensor(index)).sum() * 2 + (
+        cr.scatter_add(a, dim, cr.tensor(index), s) ** 2).sum()
+    tout = torch.gather(ta, dim, torch.tensor(index)).sum() * 2 + (
+        torch.scatter_add(ta, dim, torch.tensor(index), ts) ** 2).sum()
+    np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-12)
+    out.backward()
+    tout.backward()
+    np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(s.grad.data, ts.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -126,6 +126,7 @@ from chainrule.ops import (  # noqa: E402
     stack,
     step,
     sum,
+    swapaxes,
     swapdims,
     take,
     take_along_axis,

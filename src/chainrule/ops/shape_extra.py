@@ -306,7 +306,7 @@ def flipud(a):
     return flip(a, 0)
 
 
-def roll(a, shifts, dims=None, *, axis=None, shift=None):
+def roll(a, shifts=None, dims=None, *, axis=None, shift=None):
     """Shift elements cyclically by ``shifts`` along ``dims`` (flattened when no dims), as
     PyTorch's ``roll`` and NumPy's ``np.roll(a, shift, axis)``.
 
@@ -316,6 +316,8 @@ def roll(a, shifts, dims=None, *, axis=None, shift=None):
     """
     a = as_tensor(a)
     shifts = shift if shift is not None else shifts
+    if shifts is None:
+        raise TypeError("roll: missing the shifts")
     dims = axis if dims is None else dims
     if dims is not None:
         dims = _axes(dims, a.data.ndim, "roll")
