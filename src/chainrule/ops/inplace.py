@@ -94,11 +94,13 @@ def record(t, fn, what, *args):
                 f"dtype {old.data.dtype} in place"
             )
         result = result.astype(old.data.dtype)
-    if not result.requires_grad or not result.parents or result.parents[0] is not old:
+    if not result.requires_grad:  # nothing the result depends on needs a gradient
+        t.data = result.data
+        mark_written(t, what)
+        return t
+    if not result.parents or result.parents[0] is not old:
         # The engine finds old versions through the first parent: add a pass-through node.
         result = node(result.data, (old, result), what, _passthrough_backward, ())
-        if not result.requires_grad:  # nothing on either side needs a gradient any more
-            result = node(result.data, (old,), what, _zero_backward, ())
     t.data = result.data
     t.requires_grad = True
     t.op = result.op
@@ -108,13 +110,6 @@ def record(t, fn, what, *args):
     t._seq = result._seq
     InplaceLog.last_rebase = result._seq
     return t
-
-
-def _zero_backward(g, node):
-    return (None,)
-
-
-reads(_zero_backward)
 
 
 def write(t, value, what):
