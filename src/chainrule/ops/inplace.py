@@ -14,6 +14,14 @@ overwritten after the node was recorded (the "version counter").
 
 An in-place change of a leaf that requires grad refuses, as in PyTorch.
 
+Two differences from PyTorch, both because chainrule's tensors share memory only as an
+implementation detail: a *recorded* in-place change rebinds the tensor's array, so another
+tensor sharing the old memory (a slice or reshape taken earlier) does not see it; and the
+version check sees writes made through the Tensor API only (``x.data[...] = ...``,
+``p.data -= ...`` or a write through such a view are not tracked). Where PyTorch would refuse a
+recorded in-place change because an earlier node saved the old value (``y = x.exp(); y += 1``),
+chainrule gives the true gradient, since the old value is kept.
+
 >>> import chainrule as cr
 >>> a = cr.tensor([1.0, 2.0], requires_grad=True)
 >>> c = a * 1
