@@ -5,6 +5,8 @@ chainrule and in PyTorch, written the same way."""
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 import chainrule as cr
 
@@ -245,3 +247,38 @@ def test_graph_tools_see_the_version_each_node_used():
     assert [n.op for n in nodes if n.op] == ["mul", "add", "add"]
     assert len({id(n) for n in nodes}) == len(nodes)  # no cycle through the changed tensor
     assert c.parents[0].op == "mul" and c.parents[1].parents[0] is c.parents[0]
+
+
+STEPS = ["add_", "sub_", "mul_2", "setitem", "setrow", "keep", "rebind", "exp_"]
+
+
+@given(st.lists(st.sampled_from(STEPS), min_size=1, max_size=8))
+def test_random_programs_of_inplace_steps_match_torch(steps):
+    # Steps PyTorch accepts in any order: no op here saves the tensor it later changes.
+    def program(lib, x, w):
+        h = x * 1.0
+        kept = []
+        for step in steps:
+            if step == "add_":
+                h.add_(w)
+            elif step == "sub_":
+                h -= w * 0.5
+            elif step == "mul_2":
+                h.mul_(2.0)
+            elif step == "setitem":
+                h[0, 1] = w.sum()
+            elif step == "setrow":
+                h[1] = w[0] * 3
+            elif step == "keep":
+                kept.append(h + 0.0)  # add saves nothing: a later change of h is fine
+            elif step == "rebind":
+                h = h * 1.0 + 0.0
+            else:
+                h = h * 1.0
+                h.exp_()
+                h = h * 0.5
+        for k in kept:
+            h = h + k * 0.25
+        return h
+
+    run_both(program, normal(2, 3) * 0.3, normal(2, 3, seed=1) * 0.3)
