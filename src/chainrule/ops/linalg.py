@@ -81,7 +81,11 @@ def einsum(equation, *operands):
     (2, 4)
     >>> cr.einsum("...i,...i", cr.ones(5, 3), cr.ones(3)).shape
     (5,)
+    >>> cr.einsum(cr.ones(2, 3), [0, 1], cr.ones(3), [1], [0]).tolist()
+    [3.0, 3.0]
     """
+    if not isinstance(equation, str):  # sublist form: einsum(a, [0, 1], b, [1, 2], [0, 2])
+        equation, operands = _from_sublists((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     tensors = [as_tensor(t) for t in operands]
@@ -99,6 +103,19 @@ def einsum(equation, *operands):
     spec = ",".join(terms) + "->" + rhs
     out = np.asarray(np.einsum(spec, *arrays, optimize=len(arrays) > 2))
     return node(out, tensors, "einsum", _einsum_backward, (terms, rhs, sizes))
+
+
+def _from_sublists(args):
+    """``(a, [0, 1], b, [1, 2], [0, 2])`` as ``('ab,bc->ac', (a, b))`` (``...`` allowed)."""
+    def letters(sub):
+        return "".join("..." if s is Ellipsis else string.ascii_letters[int(s)] for s in sub)
+
+    operands = args[0::2][:len(args) // 2]
+    terms = [letters(sub) for sub in args[1::2]]
+    equation = ",".join(terms)
+    if len(args) % 2:  # a trailing output sublist
+        equation += "->" + letters(args[-1])
+    return equation, tuple(operands)
 
 
 def _einsum_backward(g, node):
