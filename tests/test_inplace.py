@@ -282,3 +282,12 @@ def test_random_programs_of_inplace_steps_match_torch(steps):
         return h
 
     run_both(program, normal(2, 3) * 0.3, normal(2, 3, seed=1) * 0.3)
+
+
+def test_assigning_a_float64_value_into_a_float32_tensor_gives_each_its_own_dtype_of_gradient():
+    v = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)  # float64
+    h = cr.zeros(3, 2)  # float32
+    h[1] = v * 2
+    assert h.dtype == np.float32
+    (h * 3).sum().backward()
+    assert v.grad.dtype == np.float64 and v.grad.tolist() == [6.0, 6.0]

@@ -294,7 +294,7 @@ def _scatter_backward(g, node):
         ga = g.copy()
         ga[coords] = 0
     if src.requires_grad:
-        gs = np.zeros(src.data.shape, dtype=g.dtype)
+        gs = np.zeros(src.data.shape, dtype=src.data.dtype)
         gs[part] = g[coords]
     return ga, gs
 
@@ -390,7 +390,7 @@ def _scatter_reduce_backward(g, node):
         ga[hit] = 0
     gs = None
     if src.requires_grad:
-        gs = np.zeros(src.data.shape, dtype=g.dtype)
+        gs = np.zeros(src.data.shape, dtype=src.data.dtype)
         gs[part] = gs_part
     return (ga if a.requires_grad else None), gs
 
@@ -454,6 +454,7 @@ def _index_add_backward(g, node):
     if source.requires_grad:
         gs = np.take(g, idx, axis=axis) if g.ndim else g.reshape(1)[idx]
         gs = (gs * alpha if alpha != 1 else gs).reshape(source.data.shape)
+        gs = gs.astype(source.data.dtype, copy=False)
     return g, gs
 
 

@@ -230,7 +230,7 @@ def _index_put_backward(g, node):
         shape = value.data.shape
         if gv.ndim < len(shape):  # NumPy lets a value carry extra leading ones
             gv = gv.reshape((1,) * (len(shape) - gv.ndim) + gv.shape)
-        gv = unbroadcast(gv, shape)
+        gv = unbroadcast(gv, shape).astype(value.data.dtype, copy=False)
     return ga, gv
 
 
