@@ -552,6 +552,23 @@ for _fn in (_scatter_backward, _index_add_backward):  # they read shapes only
     reads(_fn)
 
 
+BACKWARD_RULES = {
+    "gather": ("g ↦ scatter_add(0, index, g): repeated indices add up",),
+    "take": ("g ↦ bincount(index, g)",),
+    "take_along_dim": ("g ↦ bincount(index, g)",),
+    "index_select": ("g ↦ index_add(0, index, g)",),
+    "sort": ("g ↦ g put back at the sorted positions",),
+    "topk": ("g ↦ g at the picked positions, 0 elsewhere",),
+    "kthvalue": ("g ↦ g at the picked position, 0 elsewhere",),
+    "scatter": ("g ↦ g with the written places zeroed", "g ↦ gather(g, index)"),
+    "scatter_reduce": ("g ↦ g (sum), g/N (mean), g·Π others (prod), g at the extreme (amax/amin)",
+                       "g ↦ gather of the same"),
+    "index_add": ("g ↦ g", "g ↦ α·index_select(g, index)"),
+    "index_put": ("g ↦ g with the written places zeroed", "g ↦ Σ g[index] over broadcasting"),
+    "copy": ("0 (overwritten)", "g ↦ Σ g over broadcasting"),
+}
+
+
 def _method_where(self, condition, other):
     return elementwise.where(condition, self, other)
 

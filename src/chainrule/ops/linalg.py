@@ -598,6 +598,19 @@ def _solve_backward(g, node):
             unbroadcast(gb_out, b.data.shape) if b.requires_grad else None)
 
 
+BACKWARD_RULES = {
+    "einsum": ("g ↦ einsum(g, other operands → this operand's subscripts)",) * 8,
+    "vector_norm": ("∂‖x‖ₚ/∂x = sign(x)·|x|ᵖ⁻¹/‖x‖ₚᵖ⁻¹ (0 at x = 0)",),
+    "det": ("∂det A/∂A = cofactor(A) = det(A)·A⁻ᵀ",),
+    "slogdet": ("∂log|det A|/∂A = A⁻ᵀ",),
+    "inv": ("g ↦ −A⁻ᵀ g A⁻ᵀ",),
+    "solve": ("g ↦ −solve(Aᵀ, g) Xᵀ", "g ↦ solve(Aᵀ, g)"),
+    "matrix_norm_nuc": ("∂‖A‖_*/∂A = U Vᵀ",),
+    "matrix_norm_2": ("∂σ_max/∂A = u₁ v₁ᵀ",),
+    "matrix_norm_-2": ("∂σ_min/∂A = uₙ vₙᵀ",),
+}
+
+
 def install(cls):
     """Tensor methods of this module's ops."""
     for fn in (mm, bmm, mv, dot, inner, outer, kron, cross, det, slogdet, addmm, baddbmm):

@@ -645,6 +645,20 @@ for _fn in (_index_map_backward, _tril_backward, _triu_backward, _diag_embed_bac
     reads(_fn)
 
 
+# One line per op and input: the backward rule (read by explain(); rows for the op registry).
+BACKWARD_RULES = {
+    "flip": ("g ↦ bincount(source positions, g): each entry back where it came from",),
+    "roll": ("g ↦ g rolled back (bincount of source positions)",),
+    "rot90": ("g ↦ g rotated back (bincount of source positions)",),
+    "repeat_interleave": ("g ↦ Σ of each element's copies (bincount)",),
+    "unfold": ("g ↦ Σ over the windows that hold each element (bincount)",),
+    "diagonal": ("g ↦ g on the diagonal, 0 elsewhere",),
+    "tril": ("g ↦ tril(g)",),
+    "triu": ("g ↦ triu(g)",),
+    "diag_embed": ("g ↦ diagonal(g)",),
+}
+
+
 def install(cls):
     """Tensor methods of this module's ops."""
     for fn in (expand, expand_as, repeat, tile, split, chunk, unbind, narrow, select, fliplr,

@@ -50,6 +50,15 @@ _RULES = {
 }
 
 
+# shape, indexing and linear algebra ops (issue 12, opsshape)
+from chainrule.ops import indexing as _indexing  # noqa: E402
+from chainrule.ops import linalg as _linalg  # noqa: E402
+from chainrule.ops import shape_extra as _shape_extra  # noqa: E402
+
+for _module in (_shape_extra, _indexing, _linalg):
+    _RULES.update(_module.BACKWARD_RULES)
+
+
 _ROUTE_STEPS = 6  # a longer route shows its first and last 6 steps
 
 
