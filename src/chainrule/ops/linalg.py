@@ -101,7 +101,7 @@ def einsum(equation, *operands):
                                  f"'{equation}' (shapes "
                                  f"{', '.join(str(a.shape) for a in arrays)})")
     spec = ",".join(terms) + "->" + rhs
-    out = np.asarray(np.einsum(spec, *arrays, optimize=len(arrays) > 2))
+    out = np.asarray(np.einsum(spec, *arrays, optimize=_optimize(arrays)))
     return node(out, tensors, "einsum", _einsum_backward, (terms, rhs, sizes))
 
 
@@ -116,6 +116,12 @@ def _from_sublists(args):
     if len(args) % 2:  # a trailing output sublist
         equation += "->" + letters(args[-1])
     return equation, tuple(operands)
+
+
+def _optimize(arrays):
+    # NumPy's path search (and its BLAS contractions) pays off for three or more operands or
+    # for large ones; for small pairs its planning costs more than it saves.
+    return len(arrays) > 2 or any(a.size > 4096 for a in arrays)
 
 
 def _einsum_backward(g, node):
@@ -135,7 +141,7 @@ def _einsum_operand_grad(g, i, terms, rhs, arrays, sizes):
     kept = "".join(c for c in unique if c in avail)
     full = [np.broadcast_to(arrays[j], tuple(sizes[c] for c in terms[j])) for j in others]
     spec = ",".join([rhs] + [terms[j] for j in others]) + "->" + kept
-    grad = np.asarray(np.einsum(spec, g, *full, optimize=len(full) > 1))
+    grad = np.asarray(np.einsum(spec, g, *full, optimize=_optimize([g] + full)))
     own = dict(zip(term, arrays[i].shape))
     # Subscripts only operand i has were summed away in the forward: broadcast back.
     grad = grad.reshape(tuple(sizes[c] if c in avail else 1 for c in unique))
