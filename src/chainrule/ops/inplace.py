@@ -102,6 +102,8 @@ def record(t, fn, what, *args):
                 f"dtype {old.data.dtype} in place"
             )
         result = result.astype(old.data.dtype)
+    if np.may_share_memory(result.data, old.data):  # the old value must stay intact
+        result.data = result.data.copy()
     if not result.requires_grad:  # nothing the result depends on needs a gradient
         t.data = result.data
         mark_written(t, what)
