@@ -687,5 +687,8 @@ def test_every_primitive_has_an_oracle_test():
                "logical_not", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor",
                "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "any", "all",
                "argmax", "argmin", "floor_divide", "std_mean", "var_mean"}  # test_opsmath.py
-    missing = set(ops.__all__) - COVERED - table - no_grad
+    # Shape/indexing/linalg ops of issue 12 have their table in test_ops_shape_extra.py and
+    # test_linalg.py, which check their own coverage.
+    missing = (set(ops.__all__) - COVERED - table - no_grad
+               - set(ops._SHAPE_INDEXING_LINALG))
     assert not missing, f"primitives without an oracle test: {sorted(missing)}"

@@ -8,18 +8,22 @@ import chainrule as cr
 import chainrule.nn.functional as F
 
 
-def test_inplace_add_of_a_grad_requiring_value_refuses_instead_of_dropping_its_gradient():
+def test_inplace_add_of_a_grad_requiring_value_is_recorded_instead_of_dropping_its_gradient():
+    # Issue 12 turned the old refusal into a recorded in-place op, as PyTorch does.
     w = cr.tensor([1.0, 2.0], requires_grad=True)
     total = cr.zeros(2)
-    with pytest.raises(RuntimeError, match=r"\+=: the right-hand side requires grad"):
+    total += w * 3
+    total.add_(w, alpha=2)
+    total.sum().backward()
+    assert w.grad.tolist() == [5.0, 5.0]
+    copied = cr.zeros(2)
+    copied.copy_(w)
+    copied.sum().backward()
+    assert w.grad.tolist() == [6.0, 6.0]
+    total = cr.zeros(2)
+    with cr.no_grad():  # the optimiser pattern stays a plain write
         total += w * 3
-    with pytest.raises(RuntimeError, match="add_"):
-        total.add_(w, alpha=2)
-    with pytest.raises(RuntimeError, match="copy_"):
-        total.copy_(w)
-    with cr.no_grad():  # the optimiser pattern stays allowed
-        total += w * 3
-    assert total.tolist() == [3.0, 6.0]
+    assert total.tolist() == [3.0, 6.0] and not total.requires_grad
 
 
 def test_inplace_shape_errors_name_the_operation_and_the_shapes():

@@ -26,6 +26,21 @@ class GradMode:
     anomaly = False
 
 
+class InplaceLog:
+    """Creation stamps (the clock of ``Tensor._seq``) of the latest in-place changes.
+
+    ``last_write``: the latest write into a tensor's array that was *not* recorded (under
+    ``no_grad``, or into a tensor that needs no gradient); backward checks a node's inputs for
+    such writes only when the node is older than it, so a graph built after the last write (every
+    training step after the optimiser's update) costs nothing. ``last_rebase``: the latest
+    recorded in-place op; older nodes may name the changed tensor as a parent and are pointed back
+    at the version they saw (see :func:`_redirect`).
+    """
+
+    last_write = 0
+    last_rebase = 0
+
+
 def is_grad_enabled():
     """True when new operations are recorded for backward.
 
@@ -172,7 +187,10 @@ def _reachable(root):
     seen = {root}
     add = seen.add
     append = nodes.append
+    last_rebase = InplaceLog.last_rebase
     for node in nodes:  # the list grows while we walk it: a breadth-first sweep
+        if node._seq < last_rebase:
+            _redirect(node)
         for parent in node.parents:
             if parent.requires_grad and parent not in seen:
                 add(parent)
@@ -183,6 +201,65 @@ def _reachable(root):
 
 def _by_seq(node):
     return node._seq
+
+
+def _redirect(node):
+    """Point ``node`` at the versions of its parents that it saw when it was recorded.
+
+    A recorded in-place op keeps the changed tensor's identity and moves its old history into a
+    hidden tensor, the in-place node's first parent. A parent newer than ``node`` has been changed
+    in place since: walk its chain of first parents back to the version older than ``node``.
+    """
+    seq = node._seq
+    parents = node.parents
+    for p in parents:
+        if p._seq > seq:
+            break
+    else:
+        return
+    fixed = []
+    for p in parents:
+        while p._seq > seq:
+            p = p.parents[0]
+        fixed.append(p)
+    node.parents = tuple(fixed)
+
+
+# Which inputs a backward function reads (``fn -> (reads_output, input indices)``); functions not
+# listed are assumed to read their output and every input. Only consulted when a tensor was
+# changed in place after the node was recorded, so that e.g. ``add`` (which reads nothing) does
+# not complain about a later change of its input.
+SAVED_READS = {}
+
+
+def reads(fn, output=False, inputs=()):
+    """Declare what backward function ``fn`` reads of its node (for the in-place check)."""
+    SAVED_READS[fn] = (bool(output), tuple(inputs))
+    return fn
+
+
+INPLACE_MESSAGE = (
+    "backward of '{op}': an array it saved for backward ({what}, shape {shape}) was modified in "
+    "place by '{by}' after the forward pass, so the gradient would be wrong. Use an out-of-place "
+    "op (e.g. `x = x * 2` instead of `x.mul_(2)`) or change a .clone() of the tensor. (Writes "
+    "through `.data` or through a view of another tensor are not tracked.)"
+)
+
+
+def _check_versions(node):
+    """Raise if an array ``node``'s backward reads was written in place after it was recorded."""
+    seq = node._seq
+    spec = SAVED_READS.get(node._backward)
+    read_out, read_inputs = spec if spec is not None else (True, None)
+    candidates = [(node, "its output")] if read_out else []
+    for i, p in enumerate(node.parents):
+        if read_inputs is None or i in read_inputs:
+            candidates.append((p, f"input {i}"))
+    for t, what in candidates:
+        stamp = getattr(t, "_modified", None)
+        if stamp is not None and stamp[0] > seq:
+            raise RuntimeError(INPLACE_MESSAGE.format(
+                op=node.op, what=what, shape=t.data.shape, by=stamp[1]))
 
 
 def _wrap(array):  # replaced by tensor.py with its fast Tensor constructor
@@ -240,6 +317,7 @@ def backward(root, gradient=None, retain_graph=False):
                 f"{root.data.shape}; they must match"
             )
     anomaly = GradMode.anomaly
+    last_write = InplaceLog.last_write
     grads = {root: seed}
     del seed
     pop = grads.pop
@@ -256,6 +334,8 @@ def backward(root, gradient=None, retain_graph=False):
             _accumulate(node, g, may_steal=False)
         if node._saved is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=node.op))
+        if node._seq < last_write:
+            _check_versions(node)
         parent_grads = fn(g, node)
         del g
         if anomaly:

@@ -70,6 +70,7 @@ class Tensor:
     __slots__ = (
         "data", "grad", "requires_grad", "op", "parents", "_backward", "_saved", "_retain",
         "name", "_seq", "__weakref__",
+        "_modified",  # (stamp, op) of the latest real in-place write; unset until the first one
     )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -213,91 +214,112 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph)
 
     # ----------------------------------------------------------------- in-place updates
-    def _check_inplace(self, what):
-        if self.requires_grad and GradMode.enabled:
-            raise RuntimeError(
-                f"{what}: in-place change of a tensor that requires grad would corrupt the graph; "
-                "do weight updates inside `with cr.no_grad():` (or change .data)"
-            )
+    # Recorded on the graph when a gradient needs them, real writes otherwise (optimiser updates
+    # under no_grad stay one NumPy call): see chainrule.ops.inplace.
+    def __setitem__(self, index, value):
+        """``x[index] = value`` (value: tensor, array or number); recorded when a gradient needs it.
 
-    def _check_source(self, other, what):
-        # Writing a tensor that requires grad into one that does not would silently cut its
-        # gradient (PyTorch records the in-place op instead): refuse, and say what to write.
-        if isinstance(other, Tensor) and other.requires_grad and GradMode.enabled:
-            raise RuntimeError(
-                f"{what}: the right-hand side requires grad, but an in-place update is not "
-                "recorded, so its gradient would be lost; write it out of place "
-                "(e.g. `total = total + x`) or do the update under `with cr.no_grad():`"
-            )
-
-    def _inplace(self, ufunc, other, what):
-        self._check_inplace(what)
-        self._check_source(other, what)
-        value = other.data if isinstance(other, Tensor) else other
-        try:
-            ufunc(self.data, value, out=self.data, casting="same_kind")
-        except ValueError:
-            raise ValueError(
-                f"{what}: a value of shape {np.shape(value)} cannot be broadcast into this "
-                f"tensor's shape {self.data.shape}"
-            ) from None
-        return self
+        >>> w = Tensor(np.array(3.0), requires_grad=True)
+        >>> x = Tensor(np.zeros(3)); x[1] = w * 2
+        >>> x.sum().backward(); w.grad.item()
+        2.0
+        """
+        _inplace.setitem(self, index, value)
 
     def __iadd__(self, other):
-        return self._inplace(np.add, other, "+=")
+        return _inplace.ufunc_(self, np.add, _ops.add, other, "+=")
 
     def __isub__(self, other):
-        return self._inplace(np.subtract, other, "-=")
+        return _inplace.ufunc_(self, np.subtract, _ops.sub, other, "-=")
 
     def __imul__(self, other):
-        return self._inplace(np.multiply, other, "*=")
+        return _inplace.ufunc_(self, np.multiply, _ops.mul, other, "*=")
 
     def __itruediv__(self, other):
-        return self._inplace(np.true_divide, other, "/=")
+        return _inplace.ufunc_(self, np.true_divide, _ops.div, other, "/=")
+
+    def __ipow__(self, other):
+        return _inplace.ufunc_(self, np.power, _ops.pow, other, "**=")
 
     def add_(self, other, alpha=1):
-        """In place: ``self += alpha * other``."""
+        """In place: ``self += alpha * other``.
+
+        >>> x = Tensor(np.ones(2)); x.add_(Tensor(np.ones(2)), alpha=3).tolist()
+        [4.0, 4.0]
+        """
         if alpha != 1:
-            self._check_source(other, "add_")
-            other = (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
-        return self._inplace(np.add, other, "add_")
+            other = other * alpha if isinstance(other, Tensor) else np.asarray(other) * alpha
+        return _inplace.ufunc_(self, np.add, _ops.add, other, "add_")
 
     def sub_(self, other, alpha=1):
         """In place: ``self -= alpha * other``."""
         if alpha != 1:
-            self._check_source(other, "sub_")
-            other = (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
-        return self._inplace(np.subtract, other, "sub_")
+            other = other * alpha if isinstance(other, Tensor) else np.asarray(other) * alpha
+        return _inplace.ufunc_(self, np.subtract, _ops.sub, other, "sub_")
 
     def mul_(self, other):
         """In place: ``self *= other``."""
-        return self._inplace(np.multiply, other, "mul_")
+        return _inplace.ufunc_(self, np.multiply, _ops.mul, other, "mul_")
+
+    def div_(self, other):
+        """In place: ``self /= other``."""
+        return _inplace.ufunc_(self, np.true_divide, _ops.div, other, "div_")
+
+    def pow_(self, exponent):
+        """In place: ``self **= exponent``."""
+        return _inplace.ufunc_(self, np.power, _ops.pow, exponent, "pow_")
+
+    def clamp_(self, min=None, max=None):
+        """In place: limit values to ``[min, max]``.
+
+        >>> Tensor(np.array([-1.0, 2.0])).clamp_(0).tolist()
+        [0.0, 2.0]
+        """
+        other = min if isinstance(min, Tensor) else max
+        return _inplace.apply_(self, _ops.clip, "clamp_", min, max, other=other)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        """In place: ``value`` where ``mask`` is true."""
+        return _inplace.apply_(self, _ops.masked_fill, "masked_fill_", mask, value, other=value)
+
+    def index_add_(self, dim, index, source, alpha=1):
+        """In place: add ``alpha * source`` slices at ``index`` along ``dim``."""
+        return _inplace.apply_(self, _ops.index_add, "index_add_", dim, index, source, alpha,
+                               other=source)
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        """In place: :func:`chainrule.ops.indexing.scatter`."""
+        return _inplace.apply_(self, _ops.scatter, "scatter_", dim, index, src, value, reduce,
+                               other=src)
+
+    def scatter_add_(self, dim, index, src):
+        """In place: :func:`chainrule.ops.indexing.scatter_add`."""
+        return _inplace.apply_(self, _ops.scatter_add, "scatter_add_", dim, index, src,
+                               other=src)
 
     def zero_(self):
         """Fill with zeros in place (e.g. ``w.grad.zero_()``)."""
-        self._check_inplace("zero_")
-        self.data.fill(0)
-        return self
+        return self.fill_(0)
 
     def fill_(self, value):
-        """Fill with ``value`` in place."""
-        self._check_inplace("fill_")
-        self.data.fill(value)
+        """Fill with ``value`` in place (a number, or a one-element tensor)."""
+        if _inplace.records(self, value):
+            return _inplace.record(self, _inplace.copy, "fill_", value)
+        self.data.fill(value.item() if isinstance(value, Tensor) else value)
+        _inplace.mark_written(self, "fill_")
         return self
 
     def copy_(self, src):
-        """Copy ``src`` (Tensor or array, broadcastable) into this tensor in place."""
-        self._check_inplace("copy_")
-        self._check_source(src, "copy_")
-        value = src.data if isinstance(src, Tensor) else src
-        try:
-            np.copyto(self.data, value, casting="same_kind")
-        except ValueError:
-            raise ValueError(
-                f"copy_: a source of shape {np.shape(value)} cannot be broadcast into this "
-                f"tensor's shape {self.data.shape}"
-            ) from None
-        return self
+        """Copy ``src`` (Tensor or array, broadcastable) into this tensor in place.
+
+        >>> x = Tensor(np.zeros(2)); x.copy_(np.array([1.0, 2.0])).tolist()
+        [1.0, 2.0]
+        """
+        if _inplace.records(self, src):
+            return _inplace.record(self, _inplace.copy, "copy_", src)
+        return _inplace.write(self, src.data if isinstance(src, Tensor) else src, "copy_")
 
     # ----------------------------------------------------------------- conversions
     def astype(self, dtype):
@@ -631,5 +653,6 @@ autograd._wrap = _wrap
 
 from chainrule import numpy_interop as _interop  # noqa: E402
 from chainrule import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from chainrule.ops import inplace as _inplace  # noqa: E402
 
 _ops.install_tensor_methods(Tensor)

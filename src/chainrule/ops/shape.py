@@ -180,7 +180,9 @@ def _plain_index(index):
     for item in items:
         if isinstance(item, Tensor):
             item = item.data
-        elif isinstance(item, list):
+        elif isinstance(item, list) or (isinstance(item, tuple) and items is index):
+            # A list, or a tuple inside a tuple index (``x[(0, 0, 1),]``), is an integer-array
+            # index: NumPy reads it so, and its repeated entries must add up their gradients.
             item = np.asarray(item)
             if item.size == 0:  # x[[]] selects nothing: an empty *integer* index, as in PyTorch
                 item = item.astype(np.intp)

@@ -38,6 +38,15 @@ _RULES.update({
 })
 
 
+# shape, indexing and linear algebra ops (issue 12, opsshape)
+from chainrule.ops import indexing as _indexing  # noqa: E402
+from chainrule.ops import linalg as _linalg  # noqa: E402
+from chainrule.ops import shape_extra as _shape_extra  # noqa: E402
+
+for _module in (_shape_extra, _indexing, _linalg):
+    _RULES.update(_module.BACKWARD_RULES)
+
+
 _ROUTE_STEPS = 6  # a longer route shows its first and last 6 steps
 
 
@@ -188,6 +197,10 @@ def graph_nodes(t):
     >>> [(n.op, n.requires_grad) for n in graph_nodes(y)]
     [(None, True), (None, False), ('mul', True)]
     """
+    if t.requires_grad:  # point nodes recorded before an in-place op at the version they saw
+        from chainrule.autograd import topological_order
+
+        topological_order(t)
     order, seen = [], {id(t)}
     stack = [(t, iter(t.parents))]
     while stack:  # iterative: a chain of many thousand ops needs no recursion
