@@ -24,8 +24,9 @@ from chainrule.nn.activation import (
     Tanh,
 )
 from chainrule.nn.containers import Concat, ModuleList, Sequential
+from chainrule.nn.conv import Conv1d, Conv2d
 from chainrule.nn.dropout import Dropout
-from chainrule.nn.linear import Flatten, Identity, Linear
+from chainrule.nn.linear import Flatten, Identity, Linear, Unflatten
 from chainrule.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -36,8 +37,16 @@ from chainrule.nn.loss import (
     NLLLoss,
 )
 from chainrule.nn.module import Module
-from chainrule.nn.normalization import BatchNorm1d
+from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from chainrule.nn.serialize import module_from_config, module_to_config
 
 __all__ = [
@@ -46,4 +55,8 @@ __all__ = [
     "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "Softmax", "Softplus", "Step", "Tanh", "functional", "init", "module_from_config",
     "module_to_config", "utils",
+]
+__all__ += [
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm2d", "Conv1d",
+    "Conv2d", "MaxPool1d", "MaxPool2d", "Unflatten",
 ]

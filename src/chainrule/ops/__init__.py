@@ -14,6 +14,7 @@ from chainrule.ops.activation import (
 )
 from chainrule.ops.arithmetic import add, astype, div, linear, matmul, mul, neg, pow, rpow, sub
 from chainrule.ops.base import unbroadcast
+from chainrule.ops.conv import conv1d, conv2d, pad
 from chainrule.ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
 from chainrule.ops.loss import (
     binary_cross_entropy,
@@ -22,6 +23,14 @@ from chainrule.ops.loss import (
     mse_loss,
 )
 from chainrule.ops.nn_ops import batch_norm, nll_loss
+from chainrule.ops.pooling import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from chainrule.ops.reduction import logsumexp, max, mean, min, sum, var
 from chainrule.ops.shape import (
     broadcast_to,
@@ -81,4 +90,8 @@ __all__ = [
     "mse_loss", "mul", "neg", "nll_loss", "permute", "pow", "relu", "reshape", "rpow",
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "step", "sub", "sum",
     "swapaxes", "tanh", "transpose", "unbroadcast", "unsqueeze", "var", "where",
+]
+__all__ += [  # convolution and pooling (ops/conv.py, ops/pooling.py)
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
+    "conv2d", "max_pool1d", "max_pool2d", "pad",
 ]

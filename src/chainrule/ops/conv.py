@@ -185,56 +185,84 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
         b = as_tensor(bias)
         if b.data.shape != (o,):
             raise ValueError(f"{op}: bias must have shape ({o},), got {b.data.shape}")
-    xp = pad_array(x4, pads)
+    padded = (h + sum(pads[0]), width + sum(pads[1]))
     spatial = slice(2 - nd, 2)  # the axes the caller sees (conv1d: the width only)
-    out_size = (1,) * (2 - nd) + _out_size(op, xp.shape[2:][spatial], kernel[spatial],
+    out_size = (1,) * (2 - nd) + _out_size(op, padded[spatial], kernel[spatial],
                                            stride[spatial], dilation[spatial],
                                            (h, width)[spatial], pads[spatial])
     oh, ow = out_size
-    # im2col: one copy of the strided windows, laid out (N, groups, Cg·kh·kw, OH·OW)
-    cols = windows(xp, kernel, out_size, stride, dilation).reshape(n, groups, cg * kh * kw,
-                                                                   oh * ow)
+    xt = _to_batch_last(x4, pads)
+    # im2col: one copy of the strided windows, laid out (groups, Cg·kh·kw, OH·OW·N)
+    cols = batch_last_windows(xt, kernel, out_size, stride, dilation)
+    cols = cols.reshape(groups, cg * kh * kw, oh * ow * n)
     w2 = w4.reshape(groups, o // groups, cg * kh * kw)
-    out = np.matmul(w2, cols)  # (N, groups, O/groups, OH·OW): already (N, O, OH, OW) order
-    out = out.reshape(n, o, oh * ow)
-    if b is not None:
-        out += b.data.astype(out.dtype, copy=False)[:, None]
+    prod = np.matmul(w2, cols).reshape(o, oh * ow, n)  # one GEMM per group
+    out = np.empty((n, o, oh * ow), dtype=prod.dtype)
+    if b is None:
+        np.copyto(out, prod.transpose(2, 0, 1))
+    else:  # the bias is added by the copy back to (N, O, OH·OW)
+        np.add(prod.transpose(2, 0, 1), b.data.astype(out.dtype, copy=False)[:, None], out=out)
     out_shape = (n, o) + ((ow,) if nd == 1 else (oh, ow))
     out = out.reshape(out_shape[1:] if unbatched else out_shape)
     parents = (x, w) if b is None else (x, w, b)
     saved = None
     if needs_grad(*parents):
-        geometry = (xp.shape, pads, kernel, stride, dilation, out_size, groups, unbatched)
+        geometry = ((c,) + padded, pads, kernel, stride, dilation, out_size, groups)
         saved = (cols if w.requires_grad else None, w2, geometry)
     return node(out, parents, op, _conv_backward, saved)
 
 
+def _to_batch_last(x4, pads):
+    """``x4 (N, C, H, W)`` zero-padded and laid out ``(C, H', W', N)`` in one copy: im2col and
+    col2im then move runs of ``OW·N`` contiguous values instead of ``OW``."""
+    n, c, h, w = x4.shape
+    (t, b), (lf, r) = pads
+    if not (t or b or lf or r):
+        return np.ascontiguousarray(x4.transpose(1, 2, 3, 0))
+    xt = np.zeros((c, h + t + b, w + lf + r, n), dtype=x4.dtype)
+    xt[:, t:t + h, lf:lf + w] = x4.transpose(1, 2, 3, 0)
+    return xt
+
+
+def batch_last_windows(xt, kernel, out_size, stride, dilation):
+    """The view ``v[c, i, j, y, x, n] = xt[c, y·sh + i·dh, x·sw + j·dw, n]`` of a batch-last
+    array."""
+    sc, sh, sw, sn = xt.strides
+    shape = (xt.shape[0],) + tuple(kernel) + tuple(out_size) + (xt.shape[3],)
+    strides = (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn)
+    return as_strided(xt, shape, strides, writeable=False)
+
+
 def _conv_backward(g, node):
-    cols, w2, (padded, pads, kernel, stride, dilation, out_size, groups, _) = node._saved
+    cols, w2, (padded, pads, kernel, stride, dilation, out_size, groups) = node._saved
     x, w = node.parents[0], node.parents[1]
-    n, c = padded[0], padded[1]
+    c = padded[0]
     o = w.data.shape[0]
     kh, kw = kernel
     oh, ow = out_size
-    g4 = g.reshape(n, groups, o // groups, oh * ow)
+    g3 = g.reshape(-1, o, oh * ow)
+    n = g3.shape[0]
     gx = gw = gb = None
-    if w.requires_grad:
-        gw = np.matmul(g4, cols.transpose(0, 1, 3, 2)).sum(axis=0)  # Σ_n g[n] @ cols[n]ᵀ
-        gw = gw.reshape(w.data.shape).astype(w.data.dtype, copy=False)
     if len(node.parents) == 3 and node.parents[2].requires_grad:
-        gb = g4.reshape(n, o, oh * ow).sum(axis=(0, 2)).astype(node.parents[2].data.dtype,
-                                                              copy=False)
+        gb = g3.sum(axis=(0, 2)).astype(node.parents[2].data.dtype, copy=False)
+    if not (w.requires_grad or x.requires_grad):
+        return (gx, gw, gb)
+    gt = np.ascontiguousarray(g3.transpose(1, 2, 0)).reshape(groups, o // groups, -1)
+    if w.requires_grad:
+        gw = np.matmul(gt, cols.transpose(0, 2, 1))  # dW₂ = g @ colsᵀ, per group
+        gw = gw.reshape(w.data.shape).astype(w.data.dtype, copy=False)
     if x.requires_grad:
-        gcols = np.matmul(w2.transpose(0, 2, 1), g4)  # (N, groups, Cg·kh·kw, OH·OW)
-        gcols = gcols.reshape(n, c, kh, kw, oh, ow)
-        gxp = np.zeros(padded, dtype=np.result_type(gcols.dtype, x.data.dtype))
+        gcols = np.matmul(w2.transpose(0, 2, 1), gt)  # (groups, Cg·kh·kw, OH·OW·N)
+        gcols = gcols.reshape(c, kh, kw, oh, ow, n)
+        gxt = np.zeros(padded + (n,), dtype=np.result_type(gcols.dtype, x.data.dtype))
         for i in range(kh):  # col2im: kh·kw strided adds, each over all samples and channels
             for j in range(kw):
-                gxp[offset_slice(i, j, out_size, stride, dilation)] += gcols[:, :, i, j]
+                gxt[offset_slice(i, j, out_size, stride, dilation)[1:]] += gcols[:, i, j]
         (t, _), (lf, _) = pads
-        gx4 = gxp[:, :, t:t + padded[2] - sum(pads[0]), lf:lf + padded[3] - sum(pads[1])]
+        h, width = padded[1] - sum(pads[0]), padded[2] - sum(pads[1])
+        gx4 = np.ascontiguousarray(gxt[:, t:t + h, lf:lf + width].transpose(3, 0, 1, 2))
         gx = gx4.reshape(x.data.shape).astype(x.data.dtype, copy=False)
-    return (gx, gw) if gb is None and len(node.parents) == 2 else (gx, gw, gb)
+    return (gx, gw) if len(node.parents) == 2 else (gx, gw, gb)
 
 
 # --------------------------------------------------------------------------- pad

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from chainrule.ops.base import as_tensor, needs_grad, node
-from chainrule.ops.conv import ntuple, offset_slice, pad_array, positive_tuple
+from chainrule.ops.conv import ntuple, offset_slice, pad_array, positive_tuple, windows
 from chainrule.tensor import _wrap
 
 __all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d",
@@ -117,26 +117,28 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
                                              dilation, ceil_mode)
     kernel, stride, padding, dilation, out_size, pads = geometry
     xp = pad_array(x4, pads, -np.inf)
-    offsets = _offsets(kernel)
-    slices = [offset_slice(i, j, out_size, stride, dilation) for i, j in offsets]
-    best = xp[slices[0]].copy()
     track = return_indices or needs_grad(x)
-    which = np.zeros(best.shape, dtype=np.uint8 if len(offsets) < 256 else np.int32) \
-        if track else None
-    for k in range(1, len(offsets)):
-        candidate = xp[slices[k]]
-        if track:
-            better = candidate > best  # strict: the first maximum wins ties, as in PyTorch
-            np.copyto(best, candidate, where=better)
-            which[better] = k
-        else:
-            np.maximum(best, candidate, out=best)
-    out = best.reshape(result_shape)
-    y = node(out, (x,), op, _max_pool_backward, (which, slices, xp.shape, pads))
+    if not track:  # inference: the running maximum over the offsets' strided slices
+        slices = [offset_slice(i, j, out_size, stride, dilation) for i, j in _offsets(kernel)]
+        best = xp[slices[0]].copy()
+        for where in slices[1:]:
+            np.maximum(best, xp[where], out=best)
+        return node(best.reshape(result_shape), (x,), op, _max_pool_backward, None)
+    # one contiguous copy of the windows (N, C, kh·kw, OH, OW): compares and reductions on
+    # contiguous slices are ~10x faster than on strided ones
+    n, c = x4.shape[:2]
+    cols = windows(xp, kernel, out_size, stride, dilation).reshape(
+        (n, c, kernel[0] * kernel[1]) + out_size)
+    best = cols[:, :, 0].copy()
+    for k in range(1, cols.shape[2]):
+        np.maximum(best, cols[:, :, k], out=best)
+    y = node(best.reshape(result_shape), (x,), op, _max_pool_backward,
+             (cols, best, geometry, xp.shape))
     if not return_indices:
         return y
-    rows, cols = _window_positions(which, offsets, stride, dilation, pads, out_size)
-    flat = rows * x4.shape[3] + cols
+    which = np.argmax(cols == best[:, :, None], axis=2)  # the first maximum, as PyTorch
+    rows, cols_ = _window_positions(which, _offsets(kernel), stride, dilation, pads, out_size)
+    flat = rows * x4.shape[3] + cols_
     return y, _wrap(flat.reshape(result_shape))
 
 
@@ -150,13 +152,33 @@ def _window_positions(which, offsets, stride, dilation, pads, out_size):
 
 
 def _max_pool_backward(g, node):
-    which, slices, padded, pads = node._saved
+    cols, best, geometry, padded = node._saved
     x = node.parents[0].data
-    g4 = g.reshape(which.shape)
-    gxp = np.zeros(padded, dtype=x.dtype)
-    for k, where in enumerate(slices):  # each offset's windows are disjoint in the input
-        gxp[where] += np.where(which == k, g4, 0)
-    return (_crop(gxp, pads, x.shape),)
+    rest = g.reshape(best.shape).astype(x.dtype, copy=True)  # gradient not yet routed
+    gcols = np.empty(cols.shape, dtype=x.dtype)
+    last = cols.shape[2] - 1
+    for k in range(last + 1):  # the first offset equal to the maximum takes the gradient
+        np.multiply(rest, cols[:, :, k] == best, out=gcols[:, :, k])
+        if k < last:
+            rest -= gcols[:, :, k]
+    return (_scatter_windows(gcols, geometry, padded, x.shape),)
+
+
+def _scatter_windows(gcols, geometry, padded, shape):
+    """The adjoint of the window copy: add ``gcols (N, C, kh·kw, OH, OW)`` back into the
+    input's positions. Tiling windows (stride = kernel) are one transposing copy; overlapping
+    ones one strided add per kernel offset."""
+    kernel, stride, _, dilation, out_size, pads = geometry
+    (kh, kw), (oh, ow) = kernel, out_size
+    n, c = gcols.shape[:2]
+    gxp = np.zeros(padded, dtype=gcols.dtype)
+    if tuple(stride) == tuple(kernel) and tuple(dilation) == (1, 1):
+        tiles = gcols.reshape(n, c, kh, kw, oh, ow).transpose(0, 1, 4, 2, 5, 3)
+        gxp[:, :, :oh * kh, :ow * kw] = tiles.reshape(n, c, oh * kh, ow * kw)
+    else:
+        for k, (i, j) in enumerate(_offsets(kernel)):
+            gxp[offset_slice(i, j, out_size, stride, dilation)] += gcols[:, :, k]
+    return _crop(gxp, pads, shape)
 
 
 def _crop(gxp, pads, shape):
@@ -226,16 +248,22 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
             scale = (1.0 / (rows[:, None] * cols[None, :])).astype(x.data.dtype)
     total *= scale
     return node(total.reshape(result_shape), (x,), op, _avg_pool_backward,
-                (scale, slices, xp.shape, pads, out_size))
+                (scale, geometry, xp.shape))
 
 
 def _avg_pool_backward(g, node):
-    scale, slices, padded, pads, out_size = node._saved
+    scale, geometry, padded = node._saved
+    kernel, stride, _, dilation, out_size, pads = geometry
     x = node.parents[0].data
-    share = g.reshape(padded[:2] + out_size) * scale
+    share = (g.reshape(padded[:2] + out_size) * scale).astype(x.dtype, copy=False)
+    (kh, kw), (oh, ow) = kernel, out_size
     gxp = np.zeros(padded, dtype=x.dtype)
-    for where in slices:
-        gxp[where] += share
+    if tuple(stride) == tuple(kernel):  # tiling windows: one broadcasting copy
+        tiles = gxp[:, :, :oh * kh, :ow * kw].reshape(padded[:2] + (oh, kh, ow, kw))
+        tiles[...] = share[:, :, :, None, :, None]
+    else:
+        for i, j in _offsets(kernel):
+            gxp[offset_slice(i, j, out_size, stride, dilation)] += share
     return (_crop(gxp, pads, x.shape),)
 
 
