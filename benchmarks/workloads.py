@@ -413,3 +413,9 @@ IMPLS = ("chainrule", "torch", "numpy")
 
 def factory(key, impl):
     return globals()[f"{key.lower()}_{impl}"]
+
+
+# =========================================================================== W5 (workloads_cnn.py)
+from workloads_cnn import W5, w5_chainrule, w5_numpy, w5_torch  # noqa: E402, F401
+
+SPECS["W5"] = Spec(*W5)

@@ -4,15 +4,21 @@ A convolution (PyTorch's: a cross-correlation) is one matrix product on *im2col*
 
     out[n, o, y, x] = b[o] + Σ_{c, i, j} w[o, c, i, j] · xp[n, c, y·s + i·d, x·s + j·d]
 
-``xp`` is the padded input. The columns ``cols[n, (c, i, j), (y, x)]`` are a strided view of
-``xp`` (no Python loop over pixels, samples or channels), copied once into a contiguous buffer,
-and ``out[n] = W₂ @ cols[n]`` with ``W₂ = w.reshape(O, C·kh·kw)`` (per group). The backward
+``xp`` is the padded input. The work is done in the *batch-last* layout ``(C, H, W, N)``:
+the columns ``cols[(c, i, j), (y, x, n)]`` are a strided view of ``xp`` (no Python loop over
+pixels, samples or channels) copied once with long contiguous runs of ``OW·N`` values, and
+``out = W₂ @ cols`` is one GEMM with ``W₂ = w.reshape(O, C·kh·kw)`` (per group). The backward
 pass reuses the saved columns::
 
-    dW₂ = Σ_n g[n] @ cols[n]ᵀ,   db = Σ_{n, y, x} g,   dcols[n] = W₂ᵀ @ g[n]
+    dW₂ = g @ colsᵀ,   db = Σ_{y, x, n} g,   dcols = W₂ᵀ @ g
 
 and ``dx`` is *col2im*: each of the ``kh·kw`` kernel offsets adds its slice of ``dcols`` into a
 strided slice of the padded input's gradient (within one offset the slices never overlap).
+
+Memory order: the output is PyTorch's ``(N, O, OH, OW)``, returned as a transposed view of
+the batch-last product rather than copied. NumPy's elementwise ops keep that order, and so do
+the pooling primitives, so the next convolution finds its batch-last input already in place:
+a LeNet-style stack moves no data between layouts (values are the same either way).
 
 >>> import chainrule as cr, numpy as np
 >>> x = cr.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
@@ -196,14 +202,17 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     cols = batch_last_windows(xt, kernel, out_size, stride, dilation)
     cols = cols.reshape(groups, cg * kh * kw, oh * ow * n)
     w2 = w4.reshape(groups, o // groups, cg * kh * kw)
-    prod = np.matmul(w2, cols).reshape(o, oh * ow, n)  # one GEMM per group
-    out = np.empty((n, o, oh * ow), dtype=prod.dtype)
-    if b is None:
-        np.copyto(out, prod.transpose(2, 0, 1))
-    else:  # the bias is added by the copy back to (N, O, OH·OW)
-        np.add(prod.transpose(2, 0, 1), b.data.astype(out.dtype, copy=False)[:, None], out=out)
-    out_shape = (n, o) + ((ow,) if nd == 1 else (oh, ow))
-    out = out.reshape(out_shape[1:] if unbatched else out_shape)
+    prod = np.matmul(w2, cols).reshape(o, oh, ow, n)  # one GEMM per group
+    if b is not None:
+        prod += b.data.astype(prod.dtype, copy=False)[:, None, None, None]
+    # The result is (N, O, OH, OW) as PyTorch's, returned as a transposed *view* of the
+    # batch-last product: no copy. Elementwise ops and pooling keep that memory order, and the
+    # next convolution's batch-last input is then free (see the module docstring).
+    out = prod.transpose(3, 0, 1, 2)
+    if nd == 1:
+        out = out[:, :, 0]
+    if unbatched:
+        out = out[0]
     parents = (x, w) if b is None else (x, w, b)
     saved = None
     if needs_grad(*parents):
@@ -240,14 +249,15 @@ def _conv_backward(g, node):
     o = w.data.shape[0]
     kh, kw = kernel
     oh, ow = out_size
-    g3 = g.reshape(-1, o, oh * ow)
-    n = g3.shape[0]
+    g4 = g.reshape(-1, o, oh, ow)  # a view (unbatched and 1-D forms only add unit axes)
+    n = g4.shape[0]
     gx = gw = gb = None
+    gt = np.ascontiguousarray(g4.transpose(1, 2, 3, 0))  # free when g is batch-last already
     if len(node.parents) == 3 and node.parents[2].requires_grad:
-        gb = g3.sum(axis=(0, 2)).astype(node.parents[2].data.dtype, copy=False)
+        gb = gt.reshape(o, -1).sum(axis=1).astype(node.parents[2].data.dtype, copy=False)
     if not (w.requires_grad or x.requires_grad):
         return (gx, gw, gb)
-    gt = np.ascontiguousarray(g3.transpose(1, 2, 0)).reshape(groups, o // groups, -1)
+    gt = gt.reshape(groups, o // groups, -1)
     if w.requires_grad:
         gw = np.matmul(gt, cols.transpose(0, 2, 1))  # dW₂ = g @ colsᵀ, per group
         gw = gw.reshape(w.data.shape).astype(w.data.dtype, copy=False)
@@ -260,7 +270,7 @@ def _conv_backward(g, node):
                 gxt[offset_slice(i, j, out_size, stride, dilation)[1:]] += gcols[:, i, j]
         (t, _), (lf, _) = pads
         h, width = padded[1] - sum(pads[0]), padded[2] - sum(pads[1])
-        gx4 = np.ascontiguousarray(gxt[:, t:t + h, lf:lf + width].transpose(3, 0, 1, 2))
+        gx4 = gxt[:, t:t + h, lf:lf + width].transpose(3, 0, 1, 2)  # a view, as the output
         gx = gx4.reshape(x.data.shape).astype(x.data.dtype, copy=False)
     return (gx, gw) if len(node.parents) == 2 else (gx, gw, gb)
 

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from chainrule.ops.base import as_tensor, needs_grad, node
-from chainrule.ops.conv import ntuple, offset_slice, pad_array, positive_tuple, windows
+from chainrule.ops.conv import ntuple, offset_slice, pad_array, positive_tuple
 from chainrule.tensor import _wrap
 
 __all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d",
@@ -117,28 +117,21 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
                                              dilation, ceil_mode)
     kernel, stride, padding, dilation, out_size, pads = geometry
     xp = pad_array(x4, pads, -np.inf)
-    track = return_indices or needs_grad(x)
-    if not track:  # inference: the running maximum over the offsets' strided slices
-        slices = [offset_slice(i, j, out_size, stride, dilation) for i, j in _offsets(kernel)]
-        best = xp[slices[0]].copy()
-        for where in slices[1:]:
-            np.maximum(best, xp[where], out=best)
-        return node(best.reshape(result_shape), (x,), op, _max_pool_backward, None)
-    # one contiguous copy of the windows (N, C, kh·kw, OH, OW): compares and reductions on
-    # contiguous slices are ~10x faster than on strided ones
-    n, c = x4.shape[:2]
-    cols = windows(xp, kernel, out_size, stride, dilation).reshape(
-        (n, c, kernel[0] * kernel[1]) + out_size)
-    best = cols[:, :, 0].copy()
-    for k in range(1, cols.shape[2]):
-        np.maximum(best, cols[:, :, k], out=best)
-    y = node(best.reshape(result_shape), (x,), op, _max_pool_backward,
-             (cols, best, geometry, xp.shape))
+    slices = [offset_slice(i, j, out_size, stride, dilation) for i, j in _offsets(kernel)]
+    # the running maximum over the offsets' strided slices; ufuncs keep the input's memory
+    # order (a convolution's batch-last output stays batch-last)
+    best = np.copy(xp[slices[0]], order="K") if len(slices) == 1 else \
+        np.maximum(xp[slices[0]], xp[slices[1]])
+    for where in slices[2:]:
+        np.maximum(best, xp[where], out=best)
+    saved = (xp, best, slices, pads) if needs_grad(x) else None
+    y = node(best.reshape(result_shape), (x,), op, _max_pool_backward, saved)
     if not return_indices:
         return y
-    which = np.argmax(cols == best[:, :, None], axis=2)  # the first maximum, as PyTorch
-    rows, cols_ = _window_positions(which, _offsets(kernel), stride, dilation, pads, out_size)
-    flat = rows * x4.shape[3] + cols_
+    hits = np.stack([xp[where] == best for where in slices], axis=2)
+    which = np.argmax(hits, axis=2)  # the first maximum in window order, as PyTorch
+    rows, cols = _window_positions(which, _offsets(kernel), stride, dilation, pads, out_size)
+    flat = rows * x4.shape[3] + cols
     return y, _wrap(flat.reshape(result_shape))
 
 
@@ -152,33 +145,25 @@ def _window_positions(which, offsets, stride, dilation, pads, out_size):
 
 
 def _max_pool_backward(g, node):
-    cols, best, geometry, padded = node._saved
+    xp, best, slices, pads = node._saved
     x = node.parents[0].data
-    rest = g.reshape(best.shape).astype(x.dtype, copy=True)  # gradient not yet routed
-    gcols = np.empty(cols.shape, dtype=x.dtype)
-    last = cols.shape[2] - 1
-    for k in range(last + 1):  # the first offset equal to the maximum takes the gradient
-        np.multiply(rest, cols[:, :, k] == best, out=gcols[:, :, k])
-        if k < last:
-            rest -= gcols[:, :, k]
-    return (_scatter_windows(gcols, geometry, padded, x.shape),)
+    rest = np.empty_like(best, dtype=x.dtype)  # in the output's memory order
+    rest[...] = g.reshape(best.shape)
+    gxp = _zeros_like_layout(xp)
+    share = np.empty_like(rest)
+    hit = np.empty_like(best, dtype=bool)
+    for k, where in enumerate(slices):  # the first offset equal to the maximum takes g
+        np.equal(xp[where], best, out=hit)
+        np.multiply(rest, hit, out=share)
+        gxp[where] += share  # each offset's windows are disjoint in the input
+        if k < len(slices) - 1:
+            rest -= share
+    return (_crop(gxp, pads, x.shape),)
 
 
-def _scatter_windows(gcols, geometry, padded, shape):
-    """The adjoint of the window copy: add ``gcols (N, C, kh·kw, OH, OW)`` back into the
-    input's positions. Tiling windows (stride = kernel) are one transposing copy; overlapping
-    ones one strided add per kernel offset."""
-    kernel, stride, _, dilation, out_size, pads = geometry
-    (kh, kw), (oh, ow) = kernel, out_size
-    n, c = gcols.shape[:2]
-    gxp = np.zeros(padded, dtype=gcols.dtype)
-    if tuple(stride) == tuple(kernel) and tuple(dilation) == (1, 1):
-        tiles = gcols.reshape(n, c, kh, kw, oh, ow).transpose(0, 1, 4, 2, 5, 3)
-        gxp[:, :, :oh * kh, :ow * kw] = tiles.reshape(n, c, oh * kh, ow * kw)
-    else:
-        for k, (i, j) in enumerate(_offsets(kernel)):
-            gxp[offset_slice(i, j, out_size, stride, dilation)] += gcols[:, :, k]
-    return _crop(gxp, pads, shape)
+def _zeros_like_layout(a):
+    """Zeros of ``a``'s shape and memory order (a batch-last view gets batch-last zeros)."""
+    return np.zeros_like(a, order="K")
 
 
 def _crop(gxp, pads, shape):
@@ -234,8 +219,9 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     kernel, stride, padding, dilation, out_size, pads = geometry
     xp = pad_array(x4, pads, 0.0)
     slices = [offset_slice(i, j, out_size, stride, dilation) for i, j in _offsets(kernel)]
-    total = xp[slices[0]].copy()
-    for where in slices[1:]:
+    total = np.copy(xp[slices[0]], order="K") if len(slices) == 1 else \
+        np.add(xp[slices[0]], xp[slices[1]])
+    for where in slices[2:]:
         total += xp[where]
     if divisor_override is not None:
         if int(divisor_override) == 0:
@@ -248,22 +234,17 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
             scale = (1.0 / (rows[:, None] * cols[None, :])).astype(x.data.dtype)
     total *= scale
     return node(total.reshape(result_shape), (x,), op, _avg_pool_backward,
-                (scale, geometry, xp.shape))
+                (scale, geometry, xp))
 
 
 def _avg_pool_backward(g, node):
-    scale, geometry, padded = node._saved
+    scale, geometry, xp = node._saved
     kernel, stride, _, dilation, out_size, pads = geometry
     x = node.parents[0].data
-    share = (g.reshape(padded[:2] + out_size) * scale).astype(x.dtype, copy=False)
-    (kh, kw), (oh, ow) = kernel, out_size
-    gxp = np.zeros(padded, dtype=x.dtype)
-    if tuple(stride) == tuple(kernel):  # tiling windows: one broadcasting copy
-        tiles = gxp[:, :, :oh * kh, :ow * kw].reshape(padded[:2] + (oh, kh, ow, kw))
-        tiles[...] = share[:, :, :, None, :, None]
-    else:
-        for i, j in _offsets(kernel):
-            gxp[offset_slice(i, j, out_size, stride, dilation)] += share
+    share = (g.reshape(xp.shape[:2] + out_size) * scale).astype(x.dtype, copy=False)
+    gxp = _zeros_like_layout(xp)
+    for i, j in _offsets(kernel):
+        gxp[offset_slice(i, j, out_size, stride, dilation)] += share
     return (_crop(gxp, pads, x.shape),)
 
 
