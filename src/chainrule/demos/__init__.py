@@ -20,6 +20,7 @@ DEMOS = {
     "jacobian": "y = W x and its Jacobian, which equals W",
     "classic": "layer-by-layer delta-rule backprop beside autograd: the same gradients",
 }
+DEMOS["cnn"] = "a LeNet-style CNN on the 8x8 digits (>= 0.98 test accuracy): filters, feature maps"
 
 
 def run(name, out_dir=None):
