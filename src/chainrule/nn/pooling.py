@@ -21,16 +21,21 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
+def _arg(value):
+    """An argument as PyTorch keeps it: a list (e.g. from a saved config) becomes a tuple."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 class _MaxPoolNd(Module):
     _functional = staticmethod(P.max_pool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
+        self.kernel_size = _arg(kernel_size)
+        self.stride = _arg(stride if stride is not None else kernel_size)
+        self.padding = _arg(padding)
+        self.dilation = _arg(dilation)
         self.return_indices = bool(return_indices)
         self.ceil_mode = bool(ceil_mode)
 
@@ -84,9 +89,9 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        self.kernel_size = _arg(kernel_size)
+        self.stride = _arg(stride if stride is not None else kernel_size)
+        self.padding = _arg(padding)
         self.ceil_mode = bool(ceil_mode)
         self.count_include_pad = bool(count_include_pad)
         self.divisor_override = divisor_override
@@ -151,7 +156,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
-        self.output_size = output_size
+        self.output_size = _arg(output_size)
 
     def forward(self, x):
         return P.adaptive_avg_pool2d(x, self.output_size)
@@ -174,7 +179,7 @@ class AdaptiveMaxPool2d(Module):
 
     def __init__(self, output_size, return_indices=False):
         super().__init__()
-        self.output_size = output_size
+        self.output_size = _arg(output_size)
         self.return_indices = bool(return_indices)
 
     def forward(self, x):
