@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "'none' for a linear model)")
     train.add_argument("--activation", choices=ACTIVATIONS,
                        help="hidden activation (default: relu; tanh for logic gates)")
+    train.add_argument("--arch", choices=("mlp", "cnn"), default="mlp",
+                       help="mlp (default) or cnn: a small convolutional network for square "
+                       "grey images (digits, mnist:DIR, fashion_mnist:DIR); --hidden is then "
+                       "not used")
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop", "adagrad"),
                        default="adam", help="optimiser (default: adam)")
     train.add_argument("--lr", type=_positive(float), help="learning rate")
@@ -285,6 +289,13 @@ def cmd_train(args) -> int:
     except OSError as e:
         raise UserError(f"cannot create the output folder {out}: {_describe(e)}") from None
     classify = table.task == "classification"
+    arch = getattr(args, "arch", "mlp")
+    if arch == "cnn":
+        from chainrule.train import cnn
+        try:
+            cnn.image_side(table.X.shape[1])
+        except ValueError as e:
+            raise UserError(f"{e}") from None
     if table.test is not None:
         X_tr, y_tr, X_te, y_te = table.X, table.y, table.test.X, table.test.y
         split_note = "the data's own test set"
@@ -301,7 +312,7 @@ def cmd_train(args) -> int:
             table.split = False
             X_tr, y_tr, X_te, y_te = table.X, table.y, table.X, table.y
             split_note = f"all {len(table.y)} rows (too few to hold any out)"
-    x_mean, x_std = standardizer(X_tr)
+    x_mean, x_std = standardizer(X_tr) if arch == "mlp" else cnn.image_standardizer(X_tr)
     m32, s32 = x_mean.astype(np.float32), x_std.astype(np.float32)
     scale = lambda X: (X - m32) / s32  # noqa: E731  (float32 throughout: no big copies)
     y_mean = y_std = None
@@ -317,14 +328,20 @@ def cmd_train(args) -> int:
         y_fit_te = ((y_te - y_mean) / y_std).astype(np.float32)
 
     cr.manual_seed(args.seed)
-    model = build_mlp(X_tr.shape[1], hidden, n_out, activation)
+    if arch == "cnn":
+        model = cnn.build_cnn(X_tr.shape[1], n_out, activation)
+        side = cnn.image_side(X_tr.shape[1])
+        model_note = f"CNN on {side}x{side} images, {model.num_parameters():,} parameters"
+    else:
+        model = build_mlp(X_tr.shape[1], hidden, n_out, activation)
+        model_note = (f"MLP {X_tr.shape[1]}-{'-'.join(map(str, hidden)) + '-' if hidden else ''}"
+                      f"{n_out}")
     optimizer = _make_optimizer(args.optimizer, model.parameters(), lr)
     steps_per_epoch = -(-len(y_tr) // batch_size)  # fit's loader keeps the last short batch
     scheduler, interval = make_lr_schedule(args.lr_schedule, optimizer, epochs, steps_per_epoch)
     schedule_note = "" if scheduler is None else f" ({args.lr_schedule} schedule)"
     _say(f"chainrule train: {spec} ({table.task}, {len(y_tr)} train / {len(y_te)} test "
-         f"samples, {X_tr.shape[1]} features); MLP {X_tr.shape[1]}-"
-         f"{'-'.join(map(str, hidden)) + '-' if hidden else ''}{n_out} {activation}, "
+         f"samples, {X_tr.shape[1]} features); {model_note} {activation}, "
          f"{args.optimizer} lr={lr:g}{schedule_note}, {epochs} epochs of batch {batch_size}",
          quiet)
     try:
@@ -337,7 +354,10 @@ def cmd_train(args) -> int:
     seconds = time.perf_counter() - started
 
     # The saved model takes raw features: fold the scaling into its first and last layers.
-    fold_scaling(model, x_mean, x_std, y_mean, y_std)
+    if arch == "cnn":
+        cnn.fold_image_scaling(model, x_mean, x_std)
+    else:
+        fold_scaling(model, x_mean, x_std, y_mean, y_std)
     if classify:
         test = evaluate(model, loss_fn, (X_te, y_te), metrics, batch_size=1024)
     else:
@@ -350,7 +370,8 @@ def cmd_train(args) -> int:
         "feature_names": table.feature_names, "target": table.target_name,
         "n_features": int(X_tr.shape[1]), "split": {"test_size": args.test_size,
                                                     "seed": args.seed} if table.split else None,
-        "hidden": list(hidden), "activation": activation, "optimizer": args.optimizer,
+        "arch": arch, "hidden": list(hidden) if arch == "mlp" else None,
+        "activation": activation, "optimizer": args.optimizer,
         "lr": lr, "lr_schedule": args.lr_schedule, "epochs": epochs,
         "batch_size": batch_size,
         "test": test,
