@@ -186,3 +186,33 @@ def lenet_numpy(batch=BATCH):
 
 def w5_numpy(spec):
     return lenet_numpy()
+
+
+# --------------------------------------------------------------------------- batch scaling
+def scaling(batches=(16, 64, 256), steps=30):
+    """Milliseconds per W5 step for each batch size, three ways (chainrule and the floor
+    interleaved as in run.py; PyTorch after them)."""
+    import time
+
+    from run import PAUSE, time_interleaved
+
+    rows = []
+    for batch in batches:
+        pair = {"chainrule": lenet_lib("chainrule", batch), "numpy": lenet_numpy(batch)}
+        rates = time_interleaved(pair, steps, chunks=3)
+        time.sleep(PAUSE)
+        rates.update(time_interleaved({"torch": lenet_lib("torch", batch)}, steps, chunks=1))
+        rows.append((batch, {impl: 1e3 / rate for impl, (rate, _) in rates.items()}))
+    return rows
+
+
+if __name__ == "__main__":  # python benchmarks/workloads_cnn.py [16,64,256]
+    import sys
+
+    sizes = tuple(int(b) for b in (sys.argv[1] if len(sys.argv) > 1 else "16,64,256").split(","))
+    print("| batch | chainrule ms/step | torch ms/step | floor ms/step | vs torch | vs floor |")
+    print("|---|---|---|---|---|---|")
+    for batch, ms in scaling(sizes):
+        print(f"| {batch} | {ms['chainrule']:.2f} | {ms['torch']:.2f} | {ms['numpy']:.2f} | "
+              f"{ms['torch'] / ms['chainrule']:.2f}x | {ms['numpy'] / ms['chainrule']:.2f}x |",
+              flush=True)

@@ -48,6 +48,17 @@ _RULES = {
     "binary_cross_entropy_with_logits": ("∂/∂z = σ(z) − t", "∂/∂t = −z"),
     "batch_norm": ("g ↦ γr(g − Σg/M − x̂·Σ(g·x̂)/M)", "g ↦ Σ g·x̂", "g ↦ Σ g"),
 }
+_RULES.update({  # convolution and pooling (ops/conv.py, ops/pooling.py)
+    "conv2d": ("g ↦ col2im(Wᵀ @ g)", "g ↦ g @ colsᵀ", "g ↦ Σ_{n,y,x} g"),
+    "conv1d": ("g ↦ col2im(Wᵀ @ g)", "g ↦ g @ colsᵀ", "g ↦ Σ_{n,x} g"),
+    "max_pool2d": ("g ↦ g at each window's first maximum, 0 elsewhere",),
+    "max_pool1d": ("g ↦ g at each window's first maximum, 0 elsewhere",),
+    "avg_pool2d": ("g ↦ g / divisor into every cell of the window",),
+    "avg_pool1d": ("g ↦ g / divisor into every cell of the window",),
+    "adaptive_avg_pool2d": ("g ↦ A_hᵀ @ g @ A_w",),
+    "adaptive_max_pool2d": ("g ↦ g at each window's maximum",),
+    "pad": ("g ↦ g without the padding (summed where modes copy a cell)",),
+})
 
 
 _ROUTE_STEPS = 6  # a longer route shows its first and last 6 steps
