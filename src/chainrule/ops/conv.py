@@ -89,14 +89,6 @@ def pad_array(x, pads, value=0.0):
     return out
 
 
-def windows(xp, kernel, out_size, stride, dilation):
-    """The strided view ``v[n, c, i, j, y, x] = xp[n, c, y·sh + i·dh, x·sw + j·dw]``."""
-    sn, sc, sh, sw = xp.strides
-    shape = xp.shape[:2] + tuple(kernel) + tuple(out_size)
-    strides = (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
-    return as_strided(xp, shape, strides, writeable=False)
-
-
 def offset_slice(i, j, out_size, stride, dilation):
     """The index of kernel offset ``(i, j)``'s inputs in the padded input, for every output."""
     (oh, ow), (sh, sw), (dh, dw) = out_size, stride, dilation
