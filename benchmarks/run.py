@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import workloads  # noqa: E402
 
-DEFAULT = "W1,W1z,W1nn,W3,W3t,W2,W4"
+DEFAULT = "W1,W1z,W1nn,W3,W3t,W2,W4,W5"
 PAUSE = 0.5  # seconds between library groups, so spinning BLAS/OpenMP threads go idle
 
 

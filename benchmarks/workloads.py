@@ -420,3 +420,7 @@ from workloads_transformer import SPEC as _W7_SPEC  # noqa: E402
 from workloads_transformer import w7_chainrule, w7_numpy, w7_torch  # noqa: E402, F401
 
 SPECS["W7"] = Spec(*_W7_SPEC)
+# =========================================================================== W5 (workloads_cnn.py)
+from workloads_cnn import W5, w5_chainrule, w5_numpy, w5_torch  # noqa: E402, F401
+
+SPECS["W5"] = Spec(*W5)

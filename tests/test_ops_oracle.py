@@ -678,6 +678,11 @@ covers("layer_norm", "scaled_dot_product_attention")
 
 
 # --------------------------------------------------------------------------- coverage
+# Convolution and pooling primitives: their oracle tests live in tests/test_conv_pool.py.
+covers("adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
+       "conv2d", "max_pool1d", "max_pool2d", "pad")
+
+
 def test_every_primitive_has_an_oracle_test():
     """Runs last in this file (pytest keeps definition order), after every ``covers`` call."""
     from chainrule.ops.registry import ROWS  # ops with a row are tested by test_op_table.py

@@ -127,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "'none' for a linear model)")
     train.add_argument("--activation", choices=ACTIVATIONS,
                        help="hidden activation (default: relu; tanh for logic gates)")
+    train.add_argument("--arch", choices=("mlp", "cnn"),
+                       help="mlp (default) or cnn: a small convolutional network for square "
+                       "grey images (digits, mnist:DIR, fashion_mnist:DIR); --hidden is then "
+                       "not used")
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop", "adagrad"),
                        help="optimiser (default: adam)")
     train.add_argument("--lr", type=_positive(float), help="learning rate")
@@ -251,7 +255,7 @@ def _softmax(z):
 
 # ------------------------------------------------------------------------------------ train
 # Options of `chainrule train` that map one to one onto chainrule.train.RunOptions fields.
-TRAIN_OPTIONS = ("data", "target", "task", "hidden", "activation", "optimizer", "lr",
+TRAIN_OPTIONS = ("data", "target", "task", "hidden", "activation", "arch", "optimizer", "lr",
                  "lr_schedule", "epochs", "batch_size", "test_size", "seed", "checkpoint_every")
 
 

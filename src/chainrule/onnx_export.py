@@ -16,10 +16,18 @@ Softplus           ``Where(βx > threshold, x, Softplus(βx)/β)`` (chainrule's 
 Softmax,           ``Softmax(axis)``, ``LogSoftmax(axis)``
 LogSoftmax
 Step               ``Cast(GreaterOrEqual(x, 0))``
-BatchNorm1d        ``BatchNormalization`` with the running statistics (eval mode)
 LayerNorm          ``LayerNormalization`` (opset >= 17; ReduceMean & co. below)
 TransformerEncoder ``MatMul``/``Softmax`` self-attention, feed-forward, residual ``Add`` and
 (Layer)            layer norm; batch-first ``(N, L, E)`` inputs without masks
+BatchNorm1d/2d     ``BatchNormalization`` with the running statistics (eval mode)
+Conv1d, Conv2d     ``Conv`` (pads, strides, dilations, group); ``padding_mode`` reflect /
+                   replicate: a ``Pad`` first (circular: not supported)
+MaxPool1d/2d       ``MaxPool`` (ceil_mode, dilations; not with ``return_indices``)
+AvgPool1d/2d       ``AveragePool`` (count_include_pad, ceil_mode; not ``divisor_override``)
+AdaptiveAvg/Max    ``GlobalAveragePool`` / ``GlobalMaxPool`` for output 1×1; a fixed
+Pool2d             ``AveragePool`` / ``MaxPool`` when the input divides evenly; else
+                   not supported
+Unflatten          ``Reshape``
 Flatten            ``Flatten(axis=1)``, or ``Reshape`` for other dims
 Dropout, Identity  nothing (evaluation mode)
 Sequential         its children in order
@@ -209,7 +217,7 @@ def _identity(g, m, x, value, path):
 def _batch_norm(g, m, x, value, path):
     if m.running_mean is None or m.running_var is None:
         raise UnsupportedLayerError(
-            f"onnx.export: BatchNorm1d at '{path}' has no running statistics "
+            f"onnx.export: {type(m).__name__} at '{path}' has no running statistics "
             "(track_running_stats=False), so its evaluation output depends on the batch")
     c = m.num_features
     scale = m.weight.data if m.weight is not None else np.ones(c)
@@ -232,6 +240,102 @@ def _flatten(g, m, x, value, path):
         g.batch_preserved = False
     # Reshape: 0 copies the input's size on that axis, -1 takes what is left.
     shape = [0] * start + [-1] + list(value.shape[end + 1:])
+    return g.node("Reshape", [x, g.const(shape, f"{path}.shape", np.int64)], path)
+
+
+# ---------------------------------------------------------------- convolution and pooling
+register(nn.BatchNorm2d)(_batch_norm)
+
+
+def _spatial(value, nd):
+    """An int or a sequence as a list of ``nd`` ints (ONNX attributes)."""
+    return [int(value)] * nd if isinstance(value, (int, np.integer)) else [int(v) for v in value]
+
+
+def _onnx_pads(pairs):
+    """``[(before, after), ...]`` as ONNX's ``[x1_begin, x2_begin, ..., x1_end, x2_end, ...]``."""
+    return [b for b, _ in pairs] + [a for _, a in pairs]
+
+
+@register(nn.Conv1d)
+@register(nn.Conv2d)
+def _conv(g, m, x, value, path):
+    nd = len(m.kernel_size)
+    pads = _onnx_pads(m._pads)
+    if m.padding_mode != "zeros":
+        modes = {"reflect": "reflect", "replicate": "edge"}
+        if m.padding_mode not in modes:
+            raise UnsupportedLayerError(
+                f"onnx.export: {type(m).__name__} at '{path}' uses padding_mode="
+                f"'{m.padding_mode}', which has no ONNX Pad mode here (use zeros, reflect or "
+                "replicate)")
+        full = [0, 0] + pads[:nd] + [0, 0] + pads[nd:]  # ONNX Pad lists every axis
+        x = g.node("Pad", [x, g.const(full, f"{path}.pads", np.int64)], path,
+                   mode=modes[m.padding_mode])
+        pads = [0] * (2 * nd)
+    inputs = [x, g.const(m.weight.data, f"{path}.weight")]
+    if m.bias is not None:
+        inputs.append(g.const(m.bias.data, f"{path}.bias"))
+    return g.node("Conv", inputs, path, kernel_shape=list(m.kernel_size), strides=list(m.stride),
+                  dilations=list(m.dilation), pads=pads, group=m.groups)
+
+
+@register(nn.MaxPool1d)
+@register(nn.MaxPool2d)
+def _max_pool(g, m, x, value, path):
+    nd = value.ndim - 2
+    if m.return_indices:
+        raise UnsupportedLayerError(f"onnx.export: {type(m).__name__} at '{path}' returns "
+                                    "indices; export a model that does not")
+    padding = _spatial(m.padding, nd)
+    return g.node("MaxPool", [x], path, kernel_shape=_spatial(m.kernel_size, nd),
+                  strides=_spatial(m.stride, nd), pads=padding + padding,
+                  dilations=_spatial(m.dilation, nd), ceil_mode=int(m.ceil_mode))
+
+
+@register(nn.AvgPool1d)
+@register(nn.AvgPool2d)
+def _avg_pool(g, m, x, value, path):
+    nd = value.ndim - 2
+    if getattr(m, "divisor_override", None) is not None:
+        raise UnsupportedLayerError(f"onnx.export: AvgPool2d at '{path}' has divisor_override, "
+                                    "which ONNX AveragePool cannot express")
+    padding = _spatial(m.padding, nd)
+    return g.node("AveragePool", [x], path, kernel_shape=_spatial(m.kernel_size, nd),
+                  strides=_spatial(m.stride, nd), pads=padding + padding,
+                  count_include_pad=int(m.count_include_pad), ceil_mode=int(m.ceil_mode))
+
+
+@register(nn.AdaptiveAvgPool2d)
+@register(nn.AdaptiveMaxPool2d)
+def _adaptive_pool(g, m, x, value, path):
+    is_max = isinstance(m, nn.AdaptiveMaxPool2d)
+    if is_max and m.return_indices:
+        raise UnsupportedLayerError(f"onnx.export: AdaptiveMaxPool2d at '{path}' returns "
+                                    "indices; export a model that does not")
+    size = m.output_size
+    size = (size, size) if size is None or isinstance(size, (int, np.integer)) else size
+    h, w = value.shape[-2:]
+    oh, ow = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
+    if (oh, ow) == (1, 1):
+        return g.node("GlobalMaxPool" if is_max else "GlobalAveragePool", [x], path)
+    if h % oh or w % ow:
+        raise UnsupportedLayerError(
+            f"onnx.export: {type(m).__name__} at '{path}' pools {h}x{w} to {oh}x{ow}, which is "
+            "not an even division (ONNX has no adaptive pooling; output 1x1 or a divisor "
+            "works)")
+    kernel = [h // oh, w // ow]
+    if is_max:
+        return g.node("MaxPool", [x], path, kernel_shape=kernel, strides=kernel)
+    return g.node("AveragePool", [x], path, kernel_shape=kernel, strides=kernel)
+
+
+@register(nn.Unflatten)
+def _unflatten(g, m, x, value, path):
+    dim = m.dim % value.ndim
+    if dim == 0:
+        g.batch_preserved = False
+    shape = [0] * dim + list(m.unflattened_size) + [0] * (value.ndim - dim - 1)
     return g.node("Reshape", [x, g.const(shape, f"{path}.shape", np.int64)], path)
 
 

@@ -146,6 +146,9 @@ def _to_torch_layer(torch, m, path):
     converted = _attention_to_torch(torch, m, path)  # issue 9: LayerNorm, attention, encoder
     if converted is not None:
         return converted
+    twin = _conv_layer_to_torch(torch, m)  # convolution, pooling, BatchNorm2d, Unflatten
+    if twin is not None:
+        return twin
     simple = {
         nn.ReLU: lambda: tnn.ReLU(),
         nn.Sigmoid: lambda: tnn.Sigmoid(),
@@ -163,7 +166,8 @@ def _to_torch_layer(torch, m, path):
     }
     if t in simple:
         return simple[t]()
-    known = ", ".join(sorted(c.__name__ for c in (nn.Linear, nn.BatchNorm1d, *simple)))
+    known = ", ".join(sorted(c.__name__ for c in (nn.Linear, nn.BatchNorm1d, *simple,
+                                                  *_CONV_LAYERS)))
     raise TypeError(f"to_torch_module: no PyTorch equivalent for layer {t.__name__} at "
                     f"'{path or t.__name__}' (supported: Sequential, Concat, {known})")
 
@@ -214,6 +218,9 @@ def _from_torch_layer(torch, m, path):
     converted = _attention_from_torch(torch, m, path)  # issue 9
     if converted is not None:
         return converted
+    twin = _conv_layer_from_torch(torch, m)
+    if twin is not None:
+        return twin
     simple = {
         tnn.ReLU: lambda: nn.ReLU(),
         tnn.Sigmoid: lambda: nn.Sigmoid(),
@@ -312,4 +319,70 @@ def _attention_from_torch(torch, m, path):
         layer = _attention_from_torch(torch, m.layers[0], f"{path}.layers.0")
         norm = None if m.norm is None else _from_torch_layer(torch, m.norm, f"{path}.norm")
         return nn.TransformerEncoder(layer, m.num_layers, norm=norm)
+# ---------------------------------------------------------------------- convolution, pooling
+_CONV_LAYERS = (nn.Conv1d, nn.Conv2d, nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d,
+                nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.BatchNorm2d, nn.Unflatten)
+
+
+def _conv_args(m):
+    return dict(stride=tuple(m.stride), padding=m.padding if isinstance(m.padding, str)
+                else tuple(m.padding), dilation=tuple(m.dilation), groups=m.groups,
+                bias=m.bias is not None, padding_mode=m.padding_mode)
+
+
+def _pool_args(m):
+    if type(m).__name__ in ("MaxPool1d", "MaxPool2d"):  # a chainrule or a torch layer
+        return dict(kernel_size=m.kernel_size, stride=m.stride, padding=m.padding,
+                    dilation=m.dilation, return_indices=m.return_indices, ceil_mode=m.ceil_mode)
+    args = dict(kernel_size=m.kernel_size, stride=m.stride, padding=m.padding,
+                ceil_mode=m.ceil_mode, count_include_pad=m.count_include_pad)
+    if type(m).__name__ == "AvgPool2d":
+        args["divisor_override"] = m.divisor_override
+    return args
+
+
+def _conv_layer_to_torch(torch, m):
+    """The torch.nn twin of a chainrule convolution / pooling / BatchNorm2d / Unflatten layer,
+    or None for other layers."""
+    t, tnn = type(m), torch.nn
+    if t in (nn.Conv1d, nn.Conv2d):
+        return getattr(tnn, t.__name__)(m.in_channels, m.out_channels, tuple(m.kernel_size),
+                                        **_conv_args(m), dtype=_torch_dtype(torch, m.weight.data))
+    if t in (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d):
+        return getattr(tnn, t.__name__)(**_pool_args(m))
+    if t is nn.AdaptiveAvgPool2d:
+        return tnn.AdaptiveAvgPool2d(m.output_size)
+    if t is nn.AdaptiveMaxPool2d:
+        return tnn.AdaptiveMaxPool2d(m.output_size, return_indices=m.return_indices)
+    if t is nn.BatchNorm2d:
+        ref = m.weight if m.affine else m.running_mean
+        dtype = _torch_dtype(torch, ref.data) if ref is not None else None
+        return tnn.BatchNorm2d(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
+                               track_running_stats=m.track_running_stats, dtype=dtype)
+    if t is nn.Unflatten:
+        return tnn.Unflatten(m.dim, m.unflattened_size)
+    return None
+
+
+def _conv_layer_from_torch(torch, m):
+    """The chainrule twin of a torch.nn convolution / pooling / BatchNorm2d / Unflatten layer,
+    or None for other layers."""
+    tnn = torch.nn
+    t = type(m)
+    if t in (tnn.Conv1d, tnn.Conv2d):
+        return getattr(nn, t.__name__)(m.in_channels, m.out_channels, tuple(m.kernel_size),
+                                       **_conv_args(m), dtype=m.weight.detach().numpy().dtype)
+    if t in (tnn.MaxPool1d, tnn.MaxPool2d, tnn.AvgPool1d, tnn.AvgPool2d):
+        return getattr(nn, t.__name__)(**_pool_args(m))
+    if t is tnn.AdaptiveAvgPool2d:
+        return nn.AdaptiveAvgPool2d(m.output_size)
+    if t is tnn.AdaptiveMaxPool2d:
+        return nn.AdaptiveMaxPool2d(m.output_size, return_indices=m.return_indices)
+    if t is tnn.BatchNorm2d:
+        ref = m.weight if m.affine else m.running_mean
+        dtype = None if ref is None else ref.detach().numpy().dtype
+        return nn.BatchNorm2d(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
+                              track_running_stats=m.track_running_stats, dtype=dtype)
+    if t is tnn.Unflatten:
+        return nn.Unflatten(m.dim, m.unflattened_size)
     return None

@@ -23,6 +23,7 @@ DEMOS = {
     "transformer": "a small decoder-only Transformer learns to write like Hamlet (loss curve, "
                    "samples before and after)",
 }
+DEMOS["cnn"] = "a LeNet-style CNN on the 8x8 digits (>= 0.98 test accuracy): filters, feature maps"
 
 
 def run(name, out_dir=None, **options):

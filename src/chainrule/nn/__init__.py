@@ -25,8 +25,9 @@ from chainrule.nn.activation import (
 )
 from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.containers import Concat, ModuleList, Sequential
+from chainrule.nn.conv import Conv1d, Conv2d
 from chainrule.nn.dropout import Dropout
-from chainrule.nn.linear import Flatten, Identity, Linear
+from chainrule.nn.linear import Flatten, Identity, Linear, Unflatten
 from chainrule.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -37,8 +38,16 @@ from chainrule.nn.loss import (
     NLLLoss,
 )
 from chainrule.nn.module import Module
-from chainrule.nn.normalization import BatchNorm1d, LayerNorm
+from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from chainrule.nn.serialize import module_from_config, module_to_config
 from chainrule.nn.transformer import (
     TransformerEncoder,
@@ -77,4 +86,8 @@ from chainrule.nn.activation import (  # noqa: E402
 __all__ += [  # opsmath
     "CELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6",
     "SELU", "SiLU", "Softmin", "Softsign", "Tanhshrink", "Threshold",
+]
+__all__ += [
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm2d", "Conv1d",
+    "Conv2d", "MaxPool1d", "MaxPool2d", "Unflatten",
 ]

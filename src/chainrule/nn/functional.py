@@ -28,6 +28,7 @@ from chainrule.ops.activation import (
 from chainrule.ops.activation import relu as _relu
 from chainrule.ops.arithmetic import linear
 from chainrule.ops.base import as_tensor, operands
+from chainrule.ops.conv import conv1d, conv2d, pad
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import where as _where
 from chainrule.ops.loss import (
@@ -37,6 +38,14 @@ from chainrule.ops.loss import (
     mse_loss,
 )
 from chainrule.ops.nn_ops import nll_loss
+from chainrule.ops.pooling import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from chainrule.ops.shape import flatten
 from chainrule.tensor import Tensor
 
@@ -55,6 +64,10 @@ __all__ = [
     "dropout", "elu", "flatten", "gelu", "huber_loss", "l1_loss", "leaky_relu", "linear",
     "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu", "sigmoid", "softmax", "softplus",
     "step", "tanh",
+]
+__all__ += [  # convolution and pooling
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
+    "conv2d", "max_pool1d", "max_pool2d", "pad",
 ]
 
 # attention and layer normalisation (issue 9)

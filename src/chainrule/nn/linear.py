@@ -113,3 +113,35 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size``, as ``torch.nn.Unflatten``: the inverse
+    of Flatten, e.g. flat 784-pixel rows back into ``(1, 28, 28)`` images for a convolution.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Unflatten(1, (1, 8, 8))(cr.ones(5, 64)).shape
+    (5, 1, 8, 8)
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = int(dim)
+        self.unflattened_size = tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x):
+        shape = x.shape
+        dim = self.dim % len(shape)
+        size = 1
+        for s in self.unflattened_size:
+            size *= s
+        if -1 not in self.unflattened_size and size != shape[dim]:
+            raise ValueError(f"Unflatten: cannot split dimension {self.dim} of size "
+                             f"{shape[dim]} into {self.unflattened_size} (input shape {shape})")
+        return x.reshape(shape[:dim] + self.unflattened_size + shape[dim + 1:])
+
+    def get_config(self):
+        return {"dim": self.dim, "unflattened_size": list(self.unflattened_size)}
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

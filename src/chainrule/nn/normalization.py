@@ -79,8 +79,9 @@ class BatchNorm1d(Module):
                  track_running_stats=True, dtype=None):
         super().__init__()
         if num_features <= 0:
-            raise ValueError(f"BatchNorm1d: num_features must be positive, got {num_features}")
-        dtype = _resolve_dtype(dtype, "BatchNorm1d")
+            raise ValueError(f"{type(self).__name__}: num_features must be positive, got "
+                             f"{num_features}")
+        dtype = _resolve_dtype(dtype, type(self).__name__)
         self.num_features = int(num_features)
         self.eps = float(eps)
         self.momentum = None if momentum is None else float(momentum)
@@ -121,6 +122,11 @@ class BatchNorm1d(Module):
                 f"BatchNorm1d: expected an input of shape (N, {self.num_features}) or "
                 f"(N, {self.num_features}, L), got {shape}"
             )
+        return self._normalize(x)
+
+    def _normalize(self, x):
+        """The fused normalisation of an (N, C) or (N, C, L) input, with the running-statistics
+        bookkeeping of training mode."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -147,6 +153,32 @@ class BatchNorm1d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Normalise each of ``num_features`` channels of an ``(N, C, H, W)`` input over the batch
+    and both spatial axes, as ``torch.nn.BatchNorm2d`` (same arguments, parameters, buffers
+    and running-statistics rules as :class:`BatchNorm1d`).
+
+    The input is viewed as ``(N, C, H·W)`` (a reshape, no copy) and normalised by the same
+    fused ``batch_norm`` primitive, whose per-channel sums run over axes 0 and 2.
+
+    >>> import chainrule as cr, numpy as np
+    >>> bn = cr.nn.BatchNorm2d(3)
+    >>> y = bn(cr.tensor(np.random.default_rng(0).normal(2.0, 3.0, (4, 3, 5, 5))))
+    >>> bool(abs(y.data.mean()) < 1e-6), bn
+    (True, BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True))
+    """
+
+    def forward(self, x):
+        shape = getattr(x, "shape", None)
+        if shape is None or len(shape) != 4 or shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm2d: expected an input of shape (N, {self.num_features}, H, W), "
+                f"got {shape}"
+            )
+        n, c, h, w = shape
+        return self._normalize(x.reshape(n, c, h * w)).reshape(n, c, h, w)
 
 
 # --------------------------------------------------------------------------- LayerNorm

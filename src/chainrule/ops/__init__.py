@@ -15,6 +15,7 @@ from chainrule.ops.activation import (
 from chainrule.ops.arithmetic import add, astype, div, linear, matmul, mul, neg, pow, rpow, sub
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.base import unbroadcast
+from chainrule.ops.conv import conv1d, conv2d, pad
 from chainrule.ops.conversion import clone, contiguous, eq, equal, ge, gt, histc, le, lt, ne
 from chainrule.ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
 
@@ -65,6 +66,14 @@ from chainrule.ops.loss import (
     mse_loss,
 )
 from chainrule.ops.nn_ops import batch_norm, nll_loss
+from chainrule.ops.pooling import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from chainrule.ops.reduction import logsumexp, max, mean, min, sum, var
 from chainrule.ops.shape import (
     broadcast_to,
@@ -245,3 +254,7 @@ __all__ += _math.__all__ + _rounding.__all__ + _logical.__all__ + _scan.__all__
 # oracle tests are in tests/test_pytorch_habits.py, so they stay out of __all__ (the list the
 # oracle-coverage test walks) until they get rows in the op table.
 __all__ += _SHAPE_INDEXING_LINALG
+__all__ += [  # convolution and pooling (ops/conv.py, ops/pooling.py)
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
+    "conv2d", "max_pool1d", "max_pool2d", "pad",
+]

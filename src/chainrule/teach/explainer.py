@@ -45,6 +45,17 @@ from chainrule.ops import shape_extra as _shape_extra  # noqa: E402
 
 for _module in (_shape_extra, _indexing, _linalg):
     _RULES.update(_module.BACKWARD_RULES)
+_RULES.update({  # convolution and pooling (ops/conv.py, ops/pooling.py)
+    "conv2d": ("g ↦ col2im(Wᵀ @ g)", "g ↦ g @ colsᵀ", "g ↦ Σ_{n,y,x} g"),
+    "conv1d": ("g ↦ col2im(Wᵀ @ g)", "g ↦ g @ colsᵀ", "g ↦ Σ_{n,x} g"),
+    "max_pool2d": ("g ↦ g at each window's first maximum, 0 elsewhere",),
+    "max_pool1d": ("g ↦ g at each window's first maximum, 0 elsewhere",),
+    "avg_pool2d": ("g ↦ g / divisor into every cell of the window",),
+    "avg_pool1d": ("g ↦ g / divisor into every cell of the window",),
+    "adaptive_avg_pool2d": ("g ↦ A_hᵀ @ g @ A_w",),
+    "adaptive_max_pool2d": ("g ↦ g at each window's maximum",),
+    "pad": ("g ↦ g without the padding (summed where modes copy a cell)",),
+})
 
 
 _ROUTE_STEPS = 6  # a longer route shows its first and last 6 steps

@@ -65,6 +65,7 @@ PRESETS = {
 OTHER_LR = {"sgd": 0.05, "adagrad": 0.05}
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 TASKS = ("auto", "classification", "regression")
+ARCHS = ("mlp", "cnn")
 # What each extra is needed for, with the pip command that installs it.
 _EXTRA = "pip install 'chainrule[train]'"
 
@@ -87,6 +88,7 @@ class RunOptions:
     task: str = "auto"
     hidden: tuple | None = None
     activation: str | None = None
+    arch: str = "mlp"
     optimizer: str = "adam"
     lr: float | None = None
     lr_schedule: str = "none"
@@ -150,6 +152,8 @@ class RunOptions:
             raise RunError(f"hidden sizes must be positive integers, got {self.hidden!r}")
         if self.target is not None and spec.kind != "csv":
             raise RunError("--target only applies to csv:PATH data")
+        if self.arch not in ARCHS:
+            raise RunError(f"arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
 
     def to_dict(self) -> dict:
         """JSON-friendly (tuples as lists); inverse of `from_dict`."""
@@ -259,6 +263,14 @@ class _Prepared:
 def _split(opts, table) -> _Prepared:
     from chainrule.train.prepare import split_indices, standardizer
 
+    if opts.arch == "cnn":  # before any work: the features must form square images
+        from chainrule.train import cnn
+
+        try:
+            cnn.image_side(table.X.shape[1])
+        except ValueError as e:
+            raise RunError(str(e)) from None
+
     classify = table.task == "classification"
     if table.test is not None:
         X_tr, y_tr, X_te, y_te = table.X, table.y, table.test.X, table.test.y
@@ -276,7 +288,10 @@ def _split(opts, table) -> _Prepared:
             table.split = False
             X_tr, y_tr, X_te, y_te = table.X, table.y, table.X, table.y
             note = f"all {len(table.y)} rows (too few to hold any out)"
-    x_mean, x_std = standardizer(X_tr)
+    if opts.arch == "cnn":  # one mean and std for all pixels (see train/cnn.py)
+        x_mean, x_std = cnn.image_standardizer(X_tr)
+    else:
+        x_mean, x_std = standardizer(X_tr)
     y_mean = y_std = None
     if not classify:
         y_mean, y_std = standardizer(y_tr)
@@ -284,11 +299,26 @@ def _split(opts, table) -> _Prepared:
 
 
 def build_model(opts, n_in: int, n_out: int):
-    """The network a run trains (`build_mlp` with the run's hidden sizes and activation).
-    Seeded by the caller (``cr.manual_seed(opts.seed)``)."""
+    """The network a run trains: `build_mlp` with the run's hidden sizes and activation, or
+    for ``arch="cnn"`` the small convolutional network of `chainrule.train.cnn` (``hidden`` is
+    then not used). Seeded by the caller (``cr.manual_seed(opts.seed)``)."""
+    if opts.arch == "cnn":
+        from chainrule.train.cnn import build_cnn
+
+        return build_cnn(n_in, n_out, opts.activation)
     from chainrule.train.prepare import build_mlp
 
     return build_mlp(n_in, opts.hidden, n_out, opts.activation)
+
+
+def _describe_model(opts, model, n_in, n_out):
+    if opts.arch == "cnn":
+        from chainrule.train.cnn import image_side
+
+        side = image_side(n_in)
+        return f"CNN on {side}x{side} images, {model.num_parameters():,} parameters"
+    hidden = "-".join(map(str, opts.hidden)) + "-" if opts.hidden else ""
+    return f"MLP {n_in}-{hidden}{n_out}"
 
 
 def make_optimizer(name, params, lr):
@@ -460,7 +490,7 @@ def _command(opts) -> list:
     """The ``chainrule train`` arguments that repeat this run."""
     args = ["chainrule", "train", "--data", opts.data, "--task", opts.task,
             "--hidden", ",".join(map(str, opts.hidden)) or "none",
-            "--activation", opts.activation, "--optimizer", opts.optimizer,
+            "--activation", opts.activation, "--arch", opts.arch, "--optimizer", opts.optimizer,
             "--lr", repr(opts.lr), "--lr-schedule", opts.lr_schedule,
             "--epochs", str(opts.epochs), "--batch-size", str(opts.batch_size),
             "--test-size", repr(opts.test_size), "--seed", str(opts.seed),
@@ -499,9 +529,9 @@ def _train(opts, spec, table, prep, folder, checkpoint, resume_from, record, pro
                                            steps_per_epoch)
     if progress:
         schedule = "" if scheduler is None else f" ({opts.lr_schedule} schedule)"
-        hidden = "-".join(map(str, opts.hidden)) + "-" if opts.hidden else ""
         say(f"chainrule train: {spec} ({table.task}, {len(prep.y_tr)} train / "
-            f"{len(prep.y_te)} test samples, {n_in} features); MLP {n_in}-{hidden}{n_out} "
+            f"{len(prep.y_te)} test samples, {n_in} features); "
+            f"{_describe_model(opts, model, n_in, n_out)} "
             f"{opts.activation}, {opts.optimizer} lr={opts.lr:g}{schedule}, {opts.epochs} "
             f"epochs of batch {opts.batch_size}")
         if resume_from is not None:
@@ -534,7 +564,12 @@ def _train(opts, spec, table, prep, folder, checkpoint, resume_from, record, pro
                        f"complete checkpoint is kept in {checkpoint}") from None
 
     # The saved model takes raw features: fold the scaling into its first and last layers.
-    fold_scaling(model, prep.x_mean, prep.x_std, prep.y_mean, prep.y_std)
+    if opts.arch == "cnn":
+        from chainrule.train.cnn import fold_image_scaling
+
+        fold_image_scaling(model, prep.x_mean, prep.x_std)
+    else:
+        fold_scaling(model, prep.x_mean, prep.x_std, prep.y_mean, prep.y_std)
     if prep.classify:
         test = evaluate(model, loss_fn, (prep.X_te, prep.y_te), ("accuracy",), batch_size=1024)
     else:
@@ -587,7 +622,8 @@ def _metadata(opts, spec, table, prep, test):
         "feature_names": table.feature_names, "target": table.target_name,
         "n_features": int(prep.X_tr.shape[1]),
         "split": {"test_size": opts.test_size, "seed": opts.seed} if table.split else None,
-        "hidden": list(opts.hidden), "activation": opts.activation,
+        "arch": opts.arch, "hidden": list(opts.hidden) if opts.arch == "mlp" else None,
+        "activation": opts.activation,
         "optimizer": opts.optimizer, "lr": opts.lr, "lr_schedule": opts.lr_schedule,
         "epochs": opts.epochs, "batch_size": opts.batch_size,
         "test": test,
