@@ -47,3 +47,9 @@ __all__ = [
     "Softmax", "Softplus", "Step", "Tanh", "functional", "init", "module_from_config",
     "module_to_config", "utils",
 ]
+
+# embeddings and recurrent layers (issue 9)
+from chainrule.nn.recurrent import GRU, LSTM, RNN  # noqa: E402
+from chainrule.nn.sparse import Embedding  # noqa: E402
+
+__all__ += ["Embedding", "GRU", "LSTM", "RNN"]

@@ -82,3 +82,9 @@ __all__ = [
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "step", "sub", "sum",
     "swapaxes", "tanh", "transpose", "unbroadcast", "unsqueeze", "var", "where",
 ]
+
+# embeddings and fused recurrent layers (issue 9)
+from chainrule.ops.embedding import embedding  # noqa: E402
+from chainrule.ops.recurrent import gru_layer, lstm_layer, recurrent_layer, rnn_layer  # noqa: E402
+
+__all__ += ["embedding", "gru_layer", "lstm_layer", "recurrent_layer", "rnn_layer"]
