@@ -413,3 +413,21 @@ IMPLS = ("chainrule", "torch", "numpy")
 
 def factory(key, impl):
     return globals()[f"{key.lower()}_{impl}"]
+
+
+# ------------------------------------------------------------- workloads in their own files
+# Each module adds SPECS and ``<key>_<impl>`` factories (W6 recurrent: workloads_rnn.py).
+import workloads_rnn  # noqa: E402
+
+_EXTRA_MODULES = [workloads_rnn]
+for _module in _EXTRA_MODULES:
+    SPECS.update(_module.SPECS)
+
+
+def factory(key, impl):  # noqa: F811 - replaces the one above to look in the extra modules too
+    name = f"{key.lower()}_{impl}"
+    for module in [None, *_EXTRA_MODULES]:
+        fn = globals().get(name) if module is None else getattr(module, name, None)
+        if fn is not None:
+            return fn
+    raise KeyError(f"no workload implementation {name}")

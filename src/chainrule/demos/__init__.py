@@ -20,6 +20,7 @@ DEMOS = {
     "jacobian": "y = W x and its Jacobian, which equals W",
     "classic": "layer-by-layer delta-rule backprop beside autograd: the same gradients",
 }
+DEMOS["charlstm"] = "a character LSTM learns to write like Hamlet: samples before and after"
 
 
 def run(name, out_dir=None):

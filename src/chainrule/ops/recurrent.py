@@ -34,6 +34,7 @@ The LSTM node's value packs the final cell state after the outputs (``(T + 1, B,
 
 import numpy as np
 
+from chainrule.ops._blas import small_products
 from chainrule.ops.base import as_tensor, node
 from chainrule.ops.shape import getitem
 
@@ -118,7 +119,7 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=F
         A = P  # activated in place, step by step
         C = np.empty((T, B, H), dtype)
         tanh_C = np.empty((T, B, H), dtype)
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore"), small_products():
             for t in order:
                 a = A[t].reshape(B, 4 * H)
                 a += h @ W_hh_T
@@ -140,7 +141,7 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=F
         RZ = P[:, :, :2]  # r, z activated in place
         N = P[:, :, 2]  # n activated in place
         HN = np.empty((T, B, H), dtype)  # W_hn h + b_hn, needed for dr
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore"), small_products():
             for t in order:
                 gh = (h @ W_hh_T).reshape(B, 3, H)
                 rz = RZ[t]
@@ -162,13 +163,14 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=F
     else:
         out = np.empty((T, B, H), dtype)
         pre = P.reshape(T, B, H)
-        for t in order:
-            a = pre[t]
-            a += h @ W_hh_T
-            if mode == "rnn_tanh":
-                h = np.tanh(a, out=out[t])
-            else:
-                h = np.maximum(a, 0, out=out[t])
+        with small_products():
+            for t in order:
+                a = pre[t]
+                a += h @ W_hh_T
+                if mode == "rnn_tanh":
+                    h = np.tanh(a, out=out[t])
+                else:
+                    h = np.maximum(a, 0, out=out[t])
         saved = ()
 
     parents = [x, w_ih, w_hh]
@@ -208,59 +210,61 @@ def _recurrent_backward(g, node):
     dG = np.empty((T, B, G, H), dtype)  # gradients of the pre-activation gates
     dh = zeros
     dc = None
-    if mode == "lstm":
-        A, C, tanh_C = saved
-        dc = g[T].astype(dtype, copy=True)
-        C_prev = _previous(C, zeros if c0 is False else c0, reverse)
-        # Vectorised over all steps: σ' = s(1 − s), tanh' = 1 − g², and ∂h/∂c = o(1 − tanh²c).
-        D = A * (1 - A)
-        D[:, :, 2] = 1 - A[:, :, 2] ** 2
-        K = A[:, :, 3] * (1 - tanh_C ** 2)
-        M = np.stack((A[:, :, 2], C_prev, A[:, :, 0]), axis=2)  # factors for di, df, dg
-        dh_t = np.empty((B, H), dtype)
-        W_hh_g = W_hh.reshape(G * H, H)
-        for t in order:
-            np.add(dY[t], dh, out=dh_t)
-            dc += dh_t * K[t]
-            dg = dG[t]
-            np.multiply(M[t], dc[:, None, :], out=dg[:, :3])
-            np.multiply(dh_t, tanh_C[t], out=dg[:, 3])
-            dg *= D[t]
-            dc *= A[t, :, 1]
-            dh = dg.reshape(B, G * H) @ W_hh_g
-        dGh = dG
-    elif mode == "gru":
-        P, HN = saved
-        R, Z, N = P[:, :, 0], P[:, :, 1], P[:, :, 2]
-        H_prev = _previous(out, h_first, reverse)
-        dGh = np.empty((T, B, G, H), dtype)
-        dh_t = np.empty((B, H), dtype)
-        for t in order:
-            np.add(dY[t], dh, out=dh_t)
-            r, z, n = R[t], Z[t], N[t]
-            dp = dG[t]
-            dan = np.multiply(dh_t, 1 - z, out=dp[:, 2])
-            dan *= 1 - n * n
-            dar = np.multiply(dan, HN[t], out=dp[:, 0])
-            dar *= r * (1 - r)
-            daz = np.multiply(dh_t, H_prev[t] - n, out=dp[:, 1])
-            daz *= z * (1 - z)
-            dgh = dGh[t]
-            dgh[:, :2] = dp[:, :2]
-            np.multiply(dan, r, out=dgh[:, 2])
-            dh = dgh.reshape(B, G * H) @ W_hh
-            dh += dh_t * z
-    else:
-        dh_t = np.empty((B, H), dtype)
-        for t in order:
-            np.add(dY[t], dh, out=dh_t)
-            d = dG[t, :, 0]
-            if mode == "rnn_tanh":
-                np.multiply(dh_t, 1 - out[t] * out[t], out=d)
-            else:
-                np.multiply(dh_t, out[t] > 0, out=d)
-            dh = d @ W_hh
-        dGh = dG
+    with small_products():  # the loops' small products on one BLAS thread
+        if mode == "lstm":
+            A, C, tanh_C = saved
+            dc = g[T].astype(dtype, copy=True)
+            C_prev = _previous(C, zeros if c0 is False else c0, reverse)
+            # Vectorised over all steps: σ' = s(1 − s), tanh' = 1 − g², and ∂h/∂c = o(1 − tanh²c).
+            D = A * (1 - A)
+            D[:, :, 2] = 1 - A[:, :, 2] ** 2
+            K = A[:, :, 3] * (1 - tanh_C ** 2)
+            dh_t = np.empty((B, H), dtype)
+            W_hh_g = W_hh.reshape(G * H, H)
+            for t in order:
+                np.add(dY[t], dh, out=dh_t)
+                dc += dh_t * K[t]
+                dg = dG[t]
+                np.multiply(dc, A[t, :, 2], out=dg[:, 0])  # di = dc⊙g
+                np.multiply(dc, C_prev[t], out=dg[:, 1])  # df = dc⊙c₋₁
+                np.multiply(dc, A[t, :, 0], out=dg[:, 2])  # dg = dc⊙i
+                np.multiply(dh_t, tanh_C[t], out=dg[:, 3])
+                dg *= D[t]
+                dc *= A[t, :, 1]
+                dh = dg.reshape(B, G * H) @ W_hh_g
+            dGh = dG
+        elif mode == "gru":
+            P, HN = saved
+            R, Z, N = P[:, :, 0], P[:, :, 1], P[:, :, 2]
+            H_prev = _previous(out, h_first, reverse)
+            dGh = np.empty((T, B, G, H), dtype)
+            dh_t = np.empty((B, H), dtype)
+            for t in order:
+                np.add(dY[t], dh, out=dh_t)
+                r, z, n = R[t], Z[t], N[t]
+                dp = dG[t]
+                dan = np.multiply(dh_t, 1 - z, out=dp[:, 2])
+                dan *= 1 - n * n
+                dar = np.multiply(dan, HN[t], out=dp[:, 0])
+                dar *= r * (1 - r)
+                daz = np.multiply(dh_t, H_prev[t] - n, out=dp[:, 1])
+                daz *= z * (1 - z)
+                dgh = dGh[t]
+                dgh[:, :2] = dp[:, :2]
+                np.multiply(dan, r, out=dgh[:, 2])
+                dh = dgh.reshape(B, G * H) @ W_hh
+                dh += dh_t * z
+        else:
+            dh_t = np.empty((B, H), dtype)
+            for t in order:
+                np.add(dY[t], dh, out=dh_t)
+                d = dG[t, :, 0]
+                if mode == "rnn_tanh":
+                    np.multiply(dh_t, 1 - out[t] * out[t], out=d)
+                else:
+                    np.multiply(dh_t, out[t] > 0, out=d)
+                dh = d @ W_hh
+            dGh = dG
 
     parents = node.parents
     x, w_ih, w_hh = parents[:3]
