@@ -6,6 +6,8 @@ position, Adam(1e-3). Time-major ``(T, B)`` token ids (PyTorch's default layout)
 start from the same weights and the same batch, drawn from one seeded generator.
 """
 
+import contextlib
+
 import numpy as np
 from workloads import Spec, _library
 
@@ -99,10 +101,23 @@ def _sigmoid_(a):
     np.reciprocal(a, out=a)
 
 
+def _one_blas_thread():
+    """A context limiting NumPy's BLAS to one thread (the time loops' small products; the
+    same choice chainrule makes, see chainrule/ops/_blas.py), or a no-op without threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return contextlib.nullcontext
+    blas = ThreadpoolController().select(user_api="blas")
+    return lambda: blas.limit(limits=1)
+
+
 def w6_numpy(spec):
     """The floor: everything hand-fused. One input-projection product for all steps, the
     recurrence with in-place gate activations (tanh(a) = 2σ(2a) − 1, so one σ call per step),
-    BPTT carrying dh/dc with the weight and input gradients as single products afterwards."""
+    BPTT carrying dh/dc with the weight and input gradients as single products afterwards;
+    the time loops' small products on one BLAS thread."""
+    one_thread = _one_blas_thread()
     w = charlstm_weights()
     emb, W_ih, W_hh = w["emb.weight"], w["lstm.weight_ih_l0"], w["lstm.weight_hh_l0"]
     b = w["lstm.bias_ih_l0"] + w["lstm.bias_hh_l0"]
@@ -135,7 +150,7 @@ def w6_numpy(spec):
         W_hh_T = W_hh.T * scale
         Hs[0] = 0
         c = np.zeros((B, H), f32)
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore"), one_thread():
             for t in range(T):
                 a = A[t].reshape(B, 4 * H)
                 a += Hs[t] @ W_hh_T
@@ -167,17 +182,18 @@ def w6_numpy(spec):
         dh = np.zeros((B, H), f32)
         dc = np.zeros((B, H), f32)
         dh_t = np.empty((B, H), f32)
-        for t in range(T - 1, -1, -1):
-            np.add(dY[t], dh, out=dh_t)
-            dc += dh_t * K[t]
-            dg = dG[t]
-            np.multiply(dc, A[t, :, 2], out=dg[:, 0])
-            np.multiply(dc, Cs_prev[t], out=dg[:, 1])
-            np.multiply(dc, A[t, :, 0], out=dg[:, 2])
-            np.multiply(dh_t, tanh_C[t], out=dg[:, 3])
-            dg *= D[t]
-            dc *= A[t, :, 1]
-            dh = dg.reshape(B, 4 * H) @ W_hh
+        with one_thread():
+            for t in range(T - 1, -1, -1):
+                np.add(dY[t], dh, out=dh_t)
+                dc += dh_t * K[t]
+                dg = dG[t]
+                np.multiply(dc, A[t, :, 2], out=dg[:, 0])
+                np.multiply(dc, Cs_prev[t], out=dg[:, 1])
+                np.multiply(dc, A[t, :, 0], out=dg[:, 2])
+                np.multiply(dh_t, tanh_C[t], out=dg[:, 3])
+                dg *= D[t]
+                dc *= A[t, :, 1]
+                dh = dg.reshape(B, 4 * H) @ W_hh
         dG2 = dG.reshape(T * B, 4 * H)
         gW_ih = dG2.T @ X
         gW_hh = dG2.T @ Hs[:T].reshape(T * B, H)
