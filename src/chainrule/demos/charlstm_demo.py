@@ -187,5 +187,21 @@ def main(out_dir=None, steps=200, progress=True, seed=0):
             "seconds": seconds}
 
 
+def _register_onnx():
+    """``cr.onnx.export(CharLSTM)``: the model is Embedding → LSTM → Linear, each a built-in
+    converter; logits (T, B, V) are the graph's output (the state is not exported)."""
+    from chainrule.onnx_export import register
+    from chainrule.onnx_recurrent import emit
+
+    @register(CharLSTM)
+    def _charlstm(graph, model, x, value, path):
+        for name in ("embed", "lstm", "head"):
+            x, value = emit(graph, getattr(model, name), x, value, f"{path}.{name}")
+        return x
+
+
+_register_onnx()
+
+
 if __name__ == "__main__":
     main()
