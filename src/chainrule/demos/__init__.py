@@ -5,8 +5,8 @@ returns the numbers it showed, so the tests can check them. Pictures go to ``out
 (a temporary folder when None is given and a picture is needed).
 
 >>> from chainrule import demos
->>> sorted(demos.DEMOS)[:3]
-['autograd', 'circle', 'classic']
+>>> "autograd" in demos.DEMOS and "circle" in demos.DEMOS
+True
 """
 
 from importlib import import_module
