@@ -30,9 +30,14 @@ class CharLSTM(cr.nn.Module):
 
     def __init__(self, vocab_size, embedding_dim=32, hidden_size=128, num_layers=1):
         super().__init__()
+        self.config = {"vocab_size": vocab_size, "embedding_dim": embedding_dim,
+                       "hidden_size": hidden_size, "num_layers": num_layers}
         self.embed = cr.nn.Embedding(vocab_size, embedding_dim)
         self.lstm = cr.nn.LSTM(embedding_dim, hidden_size, num_layers=num_layers)
         self.head = cr.nn.Linear(hidden_size, vocab_size)
+
+    def get_config(self):  # cr.save_model / cr.load_model(registry={"CharLSTM": CharLSTM})
+        return dict(self.config)
 
     def forward(self, ids, state=None):
         """``ids (T, B)`` → ``(logits (T, B, V), (h, c))``."""
