@@ -6,8 +6,6 @@ position, Adam(1e-3). Time-major ``(T, B)`` token ids (PyTorch's default layout)
 start from the same weights and the same batch, drawn from one seeded generator.
 """
 
-import contextlib
-
 import numpy as np
 from workloads import Spec, _library
 
@@ -102,21 +100,18 @@ def _sigmoid_(a):
 
 
 def _one_blas_thread():
-    """A context limiting NumPy's BLAS to one thread (the time loops' small products; the
-    same choice chainrule makes, see chainrule/ops/_blas.py), or a no-op without threadpoolctl."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return contextlib.nullcontext
-    blas = ThreadpoolController().select(user_api="blas")
-    return lambda: blas.limit(limits=1)
+    """The context chainrule puts around its time loops (chainrule/ops/_blas.py: one BLAS
+    thread when the machine is busy), so that the floor makes the same choice."""
+    from chainrule.ops._blas import small_products
+
+    return small_products
 
 
 def w6_numpy(spec):
     """The floor: everything hand-fused. One input-projection product for all steps, the
     recurrence with in-place gate activations (tanh(a) = 2σ(2a) − 1, so one σ call per step),
     BPTT carrying dh/dc with the weight and input gradients as single products afterwards;
-    the time loops' small products on one BLAS thread."""
+    the time loops' small products on one BLAS thread when the machine is busy."""
     one_thread = _one_blas_thread()
     w = charlstm_weights()
     emb, W_ih, W_hh = w["emb.weight"], w["lstm.weight_ih_l0"], w["lstm.weight_hh_l0"]
