@@ -98,22 +98,31 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=F
     h = np.zeros((B, H), dtype) if h0 is None else h0.data.astype(dtype, copy=False)
     order = range(T - 1, -1, -1) if reverse else range(T)
 
-    # All steps' input projections (and the biases that simply add) in one product.
-    P = (X.reshape(T * B, I) @ W_ih.T).reshape(T, B, G, H)
+    # All steps' input projections (and the biases that simply add) in one product. For the
+    # LSTM, tanh(a) = 2σ(2a) − 1: the g gate's rows are doubled (weights and biases) so that
+    # one σ call activates all four gates at each step.
+    W_in = W_ih
+    if mode == "lstm":
+        W_in = W_ih.copy()
+        W_in[2 * H:3 * H] *= 2
+    P = (X.reshape(T * B, I) @ W_in.T).reshape(T, B, G, H)
+    bias = np.zeros((G, H), dtype) if b_ih is not None or b_hh is not None else None
     if b_ih is not None:
-        P += b_ih.data.reshape(G, H)
+        bias += b_ih.data.reshape(G, H)
     if b_hh is not None:
         if mode == "gru":
-            P[:, :, :2] += b_hh.data.reshape(G, H)[:2]  # b_hn sits inside r⊙(·)
+            bias[:2] += b_hh.data.reshape(G, H)[:2]  # b_hn sits inside r⊙(·)
         else:
-            P += b_hh.data.reshape(G, H)
+            bias += b_hh.data.reshape(G, H)
+    if mode == "lstm" and bias is not None:
+        bias[2] *= 2
+    if bias is not None:
+        P += bias  # one pass over the projections for both biases
     W_hh_T = W_hh.T
 
     if mode == "lstm":
         out = np.empty((T + 1, B, H), dtype)
         c = np.zeros((B, H), dtype) if c0 is None else c0.data.astype(dtype, copy=False)
-        # tanh(a) = 2σ(2a) − 1: scale the g gate by 2 so one σ call activates all four gates.
-        P[:, :, 2] *= 2
         W_hh_T = W_hh_T.copy()
         W_hh_T[:, 2 * H:3 * H] *= 2
         A = P  # activated in place, step by step
@@ -214,19 +223,27 @@ def _recurrent_backward(g, node):
         if mode == "lstm":
             A, C, tanh_C = saved
             dc = g[T].astype(dtype, copy=True)
-            C_prev = _previous(C, zeros if c0 is False else c0, reverse)
-            # Vectorised over all steps: σ' = s(1 − s), tanh' = 1 − g², and ∂h/∂c = o(1 − tanh²c).
-            D = A * (1 - A)
-            D[:, :, 2] = 1 - A[:, :, 2] ** 2
-            K = A[:, :, 3] * (1 - tanh_C ** 2)
+            c_first = zeros if c0 is False else c0
+            step = 1 if reverse else -1  # the step that ran before step t
+            # Vectorised over all steps, in place (no temporaries the size of A):
+            # σ' = s(1 − s), tanh' = 1 − g², and ∂h/∂c = o(1 − tanh²c).
+            D = np.subtract(1, A, dtype=dtype)
+            D *= A
+            g_act = A[:, :, 2]
+            np.multiply(g_act, g_act, out=D[:, :, 2])
+            np.subtract(1, D[:, :, 2], out=D[:, :, 2])
+            K = np.multiply(tanh_C, tanh_C)
+            np.subtract(1, K, out=K)
+            K *= A[:, :, 3]
             dh_t = np.empty((B, H), dtype)
             W_hh_g = W_hh.reshape(G * H, H)
             for t in order:
                 np.add(dY[t], dh, out=dh_t)
                 dc += dh_t * K[t]
                 dg = dG[t]
+                c_prev = c_first if t == order[-1] else C[t + step]
                 np.multiply(dc, A[t, :, 2], out=dg[:, 0])  # di = dc⊙g
-                np.multiply(dc, C_prev[t], out=dg[:, 1])  # df = dc⊙c₋₁
+                np.multiply(dc, c_prev, out=dg[:, 1])  # df = dc⊙c₋₁
                 np.multiply(dc, A[t, :, 0], out=dg[:, 2])  # dg = dc⊙i
                 np.multiply(dh_t, tanh_C[t], out=dg[:, 3])
                 dg *= D[t]
@@ -274,19 +291,26 @@ def _recurrent_backward(g, node):
     gw_ih = dG2.T @ X.reshape(T * B, I) if w_ih.requires_grad else None
     gw_hh = None
     if w_hh.requires_grad:
-        seq = out[:T]
-        H_prev = _previous(seq, h_first, reverse) if mode != "gru" else H_prev
-        gw_hh = dGh2.T @ H_prev.reshape(T * B, H)
+        if mode == "gru":
+            gw_hh = dGh2.T @ H_prev.reshape(T * B, H)
+        else:  # Σ_t dGₜᵀ hₜ₋₁ without building the shifted sequence: the steps after the
+            # first read the outputs, the first reads h0
+            first, rest, prev = (T - 1, slice(0, T - 1), slice(1, T)) if reverse else (
+                0, slice(1, T), slice(0, T - 1))
+            gw_hh = dGh[rest].reshape(-1, G * H).T @ out[prev].reshape(-1, H)
+            if h0 is not False:
+                gw_hh += dGh[first].reshape(B, G * H).T @ h_first
     grads = [gx, gw_ih, gw_hh]
     has_h0, has_c0, has_b_ih, has_b_hh = flags
     if has_h0:
         grads.append(dh)
     if has_c0:
         grads.append(dc)
+    db = dG2.sum(axis=0) if has_b_ih or has_b_hh else None
     if has_b_ih:
-        grads.append(dG2.sum(axis=0))
+        grads.append(db)
     if has_b_hh:
-        grads.append(dGh2.sum(axis=0))
+        grads.append(db if dGh is dG else dGh2.sum(axis=0))  # LSTM/RNN: the same sum
     return tuple(grads)
 
 
