@@ -258,8 +258,42 @@ def test_states_carry_over_between_chunks():
 def test_config_round_trip_rebuilds_the_layers():
     for layer in (cr.nn.LSTM(3, 4, num_layers=2, batch_first=True, dropout=0.1),
                   cr.nn.GRU(3, 4, bidirectional=True, bias=False),
-                  cr.nn.RNN(3, 4, nonlinearity="relu").double()):
+                  cr.nn.RNN(3, 4, nonlinearity="relu").double(),
+                  cr.nn.LSTMCell(3, 4), cr.nn.RNNCell(3, 4, bias=False, nonlinearity="relu")):
         clone = cr.nn.module_from_config(cr.nn.module_to_config(layer))
         assert repr(clone) == repr(layer)
         assert [(k, v.shape, v.dtype) for k, v in clone.state_dict().items()] == \
                [(k, v.shape, v.dtype) for k, v in layer.state_dict().items()]
+
+
+@pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell", "RNNCell"])
+@pytest.mark.parametrize("bias,unbatched,init", [(True, False, True), (False, False, False),
+                                                 (True, True, True)])
+def test_cells_match_torch(kind, bias, unbatched, init):
+    rng = np.random.default_rng(0)
+    torch.manual_seed(0)
+    tm = getattr(torch.nn, kind)(3, 4, bias=bias).double()
+    cm = getattr(cr.nn, kind)(3, 4, bias=bias).double()
+    cm.load_state_dict(from_torch_state_dict(tm))
+    assert list(cm.state_dict()) == list(tm.state_dict())
+    xs, ss = ((3,), (4,)) if unbatched else ((2, 3), (2, 4))
+    arrays = [rng.normal(size=xs), rng.normal(size=ss), rng.normal(size=ss)]
+    tx, th, tc = (torch.from_numpy(a.copy()).requires_grad_() for a in arrays)
+    cx, ch, cc = (cr.tensor(a.copy(), requires_grad=True) for a in arrays)
+    if kind == "LSTMCell":
+        touts = list(tm(tx, (th, tc) if init else None))
+        couts = list(cm(cx, (ch, cc) if init else None))
+    else:
+        touts, couts = [tm(tx, th if init else None)], [cm(cx, ch if init else None)]
+    ups = [rng.normal(size=tuple(t.shape)) for t in touts]
+    sum((t * torch.from_numpy(u)).sum() for t, u in zip(touts, ups)).backward()
+    sum((c * cr.tensor(u)).sum() for c, u in zip(couts, ups)).backward()
+    for t, c in zip(touts, couts):
+        np.testing.assert_allclose(c.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    pairs = [(tx, cx)] + ([(th, ch)] if init else []) + \
+        ([(tc, cc)] if init and kind == "LSTMCell" else [])
+    pairs += [(p, getattr(cm, n)) for n, p in tm.named_parameters()]
+    for t, c in pairs:
+        np.testing.assert_allclose(c.grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="input_size=3"):
+        cm(cr.ones(2, 5))

@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 # embeddings and recurrent layers (issue 9)
-from chainrule.nn.recurrent import GRU, LSTM, RNN  # noqa: E402
+from chainrule.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 from chainrule.nn.sparse import Embedding  # noqa: E402
 
-__all__ += ["Embedding", "GRU", "LSTM", "RNN"]
+__all__ += ["Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]

@@ -26,7 +26,7 @@ from chainrule.ops.base import as_tensor
 from chainrule.ops.recurrent import gru_layer, lstm_layer, rnn_layer
 from chainrule.ops.shape import concat, getitem, squeeze, stack, transpose, unsqueeze
 
-__all__ = ["GRU", "LSTM", "RNN", "RNNBase"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
 
 
 class RNNBase(Module):
@@ -268,3 +268,127 @@ class GRU(RNNBase):
     def forward(self, input, hx=None):
         output, h_n, _ = self._forward(input, hx, None)
         return output, h_n
+
+
+class RNNCellBase(Module):
+    """One time step of a recurrent layer (``RNNCell``, ``LSTMCell``, ``GRUCell``): parameters
+    ``weight_ih (G·H, input_size)``, ``weight_hh (G·H, H)``, ``bias_ih``, ``bias_hh`` as in
+    PyTorch, the step computed by the fused layer primitive with a sequence of length one."""
+
+    _gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if int(input_size) <= 0 or int(hidden_size) <= 0:
+            raise ValueError(f"{name}: input_size and hidden_size must be positive, got "
+                             f"{input_size} and {hidden_size}")
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
+        dtype = _resolve_dtype(dtype, name)
+        G, H = self._gates, self.hidden_size
+        self.weight_ih = Parameter(np.empty((G * H, self.input_size), dtype))
+        self.weight_hh = Parameter(np.empty((G * H, H), dtype))
+        if bias:
+            self.bias_ih = Parameter(np.empty(G * H, dtype))
+            self.bias_hh = Parameter(np.empty(G * H, dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    reset_parameters = RNNBase.reset_parameters
+
+    def _step_input(self, input, hx):
+        """``input`` as ``(1, B, I)`` and the states as ``(B, H)`` (unbatched: B = 1)."""
+        name = type(self).__name__
+        x = as_tensor(input)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: expected input of shape (batch, {self.input_size}) or "
+                             f"({self.input_size},) (input_size={self.input_size}), got "
+                             f"{x.shape}")
+        unbatched = x.ndim == 1
+        x = unsqueeze(x, 0) if unbatched else x
+        states = []
+        for h in hx:
+            if h is None:
+                states.append(None)
+                continue
+            h = as_tensor(h)
+            expected = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
+            if h.shape != expected:
+                raise ValueError(f"{name}: expected a state of shape {expected}, got {h.shape}")
+            states.append(unsqueeze(h, 0) if unbatched else h)
+        return unsqueeze(x, 0), states, unbatched
+
+    def _weights(self):
+        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+
+    def _finish(self, h, unbatched):
+        return squeeze(h, 0) if unbatched else h
+
+    def get_config(self):
+        return {"input_size": self.input_size, "hidden_size": self.hidden_size,
+                "bias": self.bias, **_dtype_config(self.weight_ih.data)}
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(RNNCellBase):
+    """``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or relu) for one step.
+
+    >>> import chainrule as cr
+    >>> cr.nn.RNNCell(3, 4)(cr.ones(2, 3)).shape
+    (2, 4)
+    """
+
+    _gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, dtype)
+
+    def forward(self, input, hx=None):
+        x, (h,), unbatched = self._step_input(input, (hx,))
+        _, h_n = rnn_layer(x, h, *self._weights(), nonlinearity=self.nonlinearity)
+        return self._finish(h_n, unbatched)
+
+    def get_config(self):
+        return {**super().get_config(), "nonlinearity": self.nonlinearity}
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: ``(h', c') = cell(x, (h, c))``.
+
+    >>> import chainrule as cr
+    >>> h, c = cr.nn.LSTMCell(3, 4)(cr.ones(2, 3))
+    >>> h.shape, c.shape
+    ((2, 4), (2, 4))
+    """
+
+    _gates = 4
+
+    def forward(self, input, hx=None):
+        h0, c0 = (None, None) if hx is None else hx
+        x, (h, c), unbatched = self._step_input(input, (h0, c0))
+        _, h_n, c_n = lstm_layer(x, h, c, *self._weights())
+        return self._finish(h_n, unbatched), self._finish(c_n, unbatched)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: ``h' = cell(x, h)``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.GRUCell(3, 4)(cr.ones(3)).shape
+    (4,)
+    """
+
+    _gates = 3
+
+    def forward(self, input, hx=None):
+        x, (h,), unbatched = self._step_input(input, (hx,))
+        _, h_n = gru_layer(x, h, *self._weights())
+        return self._finish(h_n, unbatched)
