@@ -669,6 +669,10 @@ def test_nll_loss(oracle, reduction, dtype):
 # fixture in tests/test_batch_norm_fused.py.
 covers("batch_norm")
 
+# embedding's and the fused recurrent layers' oracle tests (issue 9) are in
+# tests/test_embedding.py and tests/test_recurrent.py (recurrent_layer through all three).
+covers("embedding", "gru_layer", "lstm_layer", "recurrent_layer", "rnn_layer")
+
 
 # --------------------------------------------------------------------------- coverage
 def test_every_primitive_has_an_oracle_test():
