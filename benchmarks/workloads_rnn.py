@@ -15,7 +15,7 @@ LR = 1e-3
 # forward + backward ≈ 3× the forward's multiply-adds ×2 flops
 _FORWARD_MACS = T * B * (E * 4 * H + H * 4 * H + H * V)
 SPECS = {
-    "W6": Spec("W6", "charlstm V65-E64-LSTM128-V65, seq 64, batch 32, Adam", 60,
+    "W6": Spec("W6", "charlstm V65-E64-LSTM128-V65, seq 64, batch 32, Adam", 150,
                6 * _FORWARD_MACS),
 }
 
