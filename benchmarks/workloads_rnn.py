@@ -111,7 +111,7 @@ def w6_numpy(spec):
     """The floor: everything hand-fused. One input-projection product for all steps, the
     recurrence with in-place gate activations (tanh(a) = 2σ(2a) − 1, so one σ call per step),
     BPTT carrying dh/dc with the weight and input gradients as single products afterwards;
-    the time loops' small products on one BLAS thread when the machine is busy."""
+    the LSTM's products on one BLAS thread when the machine is busy (as chainrule's op)."""
     one_thread = _one_blas_thread()
     w = charlstm_weights()
     emb, W_ih, W_hh = w["emb.weight"], w["lstm.weight_ih_l0"], w["lstm.weight_hh_l0"]
@@ -139,26 +139,27 @@ def w6_numpy(spec):
     def step():
         b[:] = b_ih + b_hh
         X = emb[xf]  # (T·B, E)
-        A2 = A.reshape(T * B, 4 * H)
-        np.matmul(X, (W_ih * scale[:, None]).T, out=A2)  # g rows doubled: tanh = 2σ(2a) − 1
-        A2 += b * scale
-        W_hh_T = W_hh.T * scale
-        Hs[0] = 0
-        c = np.zeros((B, H), f32)
-        with np.errstate(over="ignore"), one_thread():
-            for t in range(T):
-                a = A[t].reshape(B, 4 * H)
-                a += Hs[t] @ W_hh_T
-                _sigmoid_(a)
-                g = A[t, :, 2]
-                g *= 2
-                g -= 1
-                Cs_prev[t] = c
-                np.multiply(A[t, :, 1], c, out=C[t])
-                C[t] += A[t, :, 0] * g
-                c = C[t]
-                np.tanh(c, out=tanh_C[t])
-                np.multiply(A[t, :, 3], tanh_C[t], out=Hs[t + 1])
+        with one_thread():  # the LSTM's products, as chainrule's op does
+            A2 = A.reshape(T * B, 4 * H)
+            np.matmul(X, (W_ih * scale[:, None]).T, out=A2)  # g rows doubled: tanh = 2σ(2a) − 1
+            A2 += b * scale
+            W_hh_T = W_hh.T * scale
+            Hs[0] = 0
+            c = np.zeros((B, H), f32)
+            with np.errstate(over="ignore"):
+                for t in range(T):
+                    a = A[t].reshape(B, 4 * H)
+                    a += Hs[t] @ W_hh_T
+                    _sigmoid_(a)
+                    g = A[t, :, 2]
+                    g *= 2
+                    g -= 1
+                    Cs_prev[t] = c
+                    np.multiply(A[t, :, 1], c, out=C[t])
+                    C[t] += A[t, :, 0] * g
+                    c = C[t]
+                    np.tanh(c, out=tanh_C[t])
+                    np.multiply(A[t, :, 3], tanh_C[t], out=Hs[t + 1])
         out = Hs[1:].reshape(T * B, H)
         logits = out @ W_out.T + b_out
         shifted = logits - logits.max(axis=1, keepdims=True)
@@ -189,11 +190,11 @@ def w6_numpy(spec):
                 dg *= D[t]
                 dc *= A[t, :, 1]
                 dh = dg.reshape(B, 4 * H) @ W_hh
-        dG2 = dG.reshape(T * B, 4 * H)
-        gW_ih = dG2.T @ X
-        gW_hh = dG2.T @ Hs[:T].reshape(T * B, H)
-        gb = dG2.sum(0)
-        gX = dG2 @ W_ih
+            dG2 = dG.reshape(T * B, 4 * H)
+            gW_ih = dG2.T @ X
+            gW_hh = dG2.T @ Hs[:T].reshape(T * B, H)
+            gb = dG2.sum(0)
+            gX = dG2 @ W_ih
         gemb = np.zeros_like(emb)
         np.add.at(gemb, xf, gX)
         grads = [gemb, gW_ih, gW_hh, gb, gb, gW_out, gb_out]

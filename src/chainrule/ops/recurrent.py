@@ -124,81 +124,81 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=F
     h = np.zeros((B, H), dtype) if h0 is None else h0.data.astype(dtype, copy=False)
     order = range(T - 1, -1, -1) if reverse else range(T)
 
-    # All steps' input projections (and the biases that simply add) in one product. For the
-    # LSTM, tanh(a) = 2σ(2a) − 1: the g gate's rows are doubled (weights and biases) so that
-    # one σ call activates all four gates at each step.
-    W_in = W_ih
-    if mode == "lstm":
-        W_in = W_ih.copy()
-        W_in[2 * H:3 * H] *= 2
-    P = (X.reshape(T * B, I) @ W_in.T).reshape(T, B, G, H)
-    bias = np.zeros((G, H), dtype) if b_ih is not None or b_hh is not None else None
-    if b_ih is not None:
-        bias += b_ih.data.reshape(G, H)
-    if b_hh is not None:
-        if mode == "gru":
-            bias[:2] += b_hh.data.reshape(G, H)[:2]  # b_hn sits inside r⊙(·)
-        else:
-            bias += b_hh.data.reshape(G, H)
-    if mode == "lstm" and bias is not None:
-        bias[2] *= 2
-    if bias is not None:
-        P += bias  # one pass over the projections for both biases
-    W_hh_T = W_hh.T
+    with small_products():  # BLAS threads: see ops/_blas.py
+        # All steps' input projections (and the biases that simply add) in one product. For the
+        # LSTM, tanh(a) = 2σ(2a) − 1: the g gate's rows are doubled (weights and biases) so that
+        # one σ call activates all four gates at each step.
+        W_in = W_ih
+        if mode == "lstm":
+            W_in = W_ih.copy()
+            W_in[2 * H:3 * H] *= 2
+        P = (X.reshape(T * B, I) @ W_in.T).reshape(T, B, G, H)
+        bias = np.zeros((G, H), dtype) if b_ih is not None or b_hh is not None else None
+        if b_ih is not None:
+            bias += b_ih.data.reshape(G, H)
+        if b_hh is not None:
+            if mode == "gru":
+                bias[:2] += b_hh.data.reshape(G, H)[:2]  # b_hn sits inside r⊙(·)
+            else:
+                bias += b_hh.data.reshape(G, H)
+        if mode == "lstm" and bias is not None:
+            bias[2] *= 2
+        if bias is not None:
+            P += bias  # one pass over the projections for both biases
+        W_hh_T = W_hh.T
 
-    if mode == "lstm":
-        out = np.empty((T + 1, B, H), dtype)
-        c = np.zeros((B, H), dtype) if c0 is None else c0.data.astype(dtype, copy=False)
-        W_hh_T = W_hh_T.copy()
-        W_hh_T[:, 2 * H:3 * H] *= 2
-        A = P  # activated in place, step by step
-        C = np.empty((T, B, H), dtype)
-        tanh_C = np.empty((T, B, H), dtype)
-        with np.errstate(over="ignore"), small_products():
-            for t in order:
-                a = A[t].reshape(B, 4 * H)
-                a += h @ W_hh_T
-                _sigmoid_(a)
-                g = A[t, :, 2]
-                g *= 2
-                g -= 1
-                c_t = C[t]
-                np.multiply(A[t, :, 1], c, out=c_t)
-                c_t += A[t, :, 0] * g
-                np.tanh(c_t, out=tanh_C[t])
-                h = np.multiply(A[t, :, 3], tanh_C[t], out=out[t])
-                c = c_t
-        out[T] = c
-        saved = (A, C, tanh_C)
-    elif mode == "gru":
-        out = np.empty((T, B, H), dtype)
-        b_hn = None if b_hh is None else b_hh.data.reshape(G, H)[2]
-        RZ = P[:, :, :2]  # r, z activated in place
-        N = P[:, :, 2]  # n activated in place
-        HN = np.empty((T, B, H), dtype)  # W_hn h + b_hn, needed for dr
-        with np.errstate(over="ignore"), small_products():
-            for t in order:
-                gh = (h @ W_hh_T).reshape(B, 3, H)
-                rz = RZ[t]
-                rz += gh[:, :2]
-                _sigmoid_(rz)
-                hn = HN[t]
-                if b_hn is None:
-                    hn[...] = gh[:, 2]
-                else:
-                    np.add(gh[:, 2], b_hn, out=hn)
-                n = N[t]
-                n += rz[:, 0] * hn
-                np.tanh(n, out=n)
-                h_new = np.subtract(h, n, out=out[t])  # h' = n + z⊙(h − n)
-                h_new *= rz[:, 1]
-                h_new += n
-                h = h_new
-        saved = (P, HN)
-    else:
-        out = np.empty((T, B, H), dtype)
-        pre = P.reshape(T, B, H)
-        with small_products():
+        if mode == "lstm":
+            out = np.empty((T + 1, B, H), dtype)
+            c = np.zeros((B, H), dtype) if c0 is None else c0.data.astype(dtype, copy=False)
+            W_hh_T = W_hh_T.copy()
+            W_hh_T[:, 2 * H:3 * H] *= 2
+            A = P  # activated in place, step by step
+            C = np.empty((T, B, H), dtype)
+            tanh_C = np.empty((T, B, H), dtype)
+            with np.errstate(over="ignore"):
+                for t in order:
+                    a = A[t].reshape(B, 4 * H)
+                    a += h @ W_hh_T
+                    _sigmoid_(a)
+                    g = A[t, :, 2]
+                    g *= 2
+                    g -= 1
+                    c_t = C[t]
+                    np.multiply(A[t, :, 1], c, out=c_t)
+                    c_t += A[t, :, 0] * g
+                    np.tanh(c_t, out=tanh_C[t])
+                    h = np.multiply(A[t, :, 3], tanh_C[t], out=out[t])
+                    c = c_t
+            out[T] = c
+            saved = (A, C, tanh_C)
+        elif mode == "gru":
+            out = np.empty((T, B, H), dtype)
+            b_hn = None if b_hh is None else b_hh.data.reshape(G, H)[2]
+            RZ = P[:, :, :2]  # r, z activated in place
+            N = P[:, :, 2]  # n activated in place
+            HN = np.empty((T, B, H), dtype)  # W_hn h + b_hn, needed for dr
+            with np.errstate(over="ignore"):
+                for t in order:
+                    gh = (h @ W_hh_T).reshape(B, 3, H)
+                    rz = RZ[t]
+                    rz += gh[:, :2]
+                    _sigmoid_(rz)
+                    hn = HN[t]
+                    if b_hn is None:
+                        hn[...] = gh[:, 2]
+                    else:
+                        np.add(gh[:, 2], b_hn, out=hn)
+                    n = N[t]
+                    n += rz[:, 0] * hn
+                    np.tanh(n, out=n)
+                    h_new = np.subtract(h, n, out=out[t])  # h' = n + z⊙(h − n)
+                    h_new *= rz[:, 1]
+                    h_new += n
+                    h = h_new
+            saved = (P, HN)
+        else:
+            out = np.empty((T, B, H), dtype)
+            pre = P.reshape(T, B, H)
             for t in order:
                 a = pre[t]
                 a += h @ W_hh_T
@@ -206,7 +206,7 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=F
                     h = np.tanh(a, out=out[t])
                 else:
                     h = np.maximum(a, 0, out=out[t])
-        saved = ()
+            saved = ()
 
     parents = [x, w_ih, w_hh]
     flags = []
@@ -245,7 +245,7 @@ def _recurrent_backward(g, node):
     dG = _scratch("dG", (T, B, G, H), dtype)  # gradients of the pre-activation gates
     dh = zeros
     dc = None
-    with small_products():  # the loops' small products on one BLAS thread
+    with small_products():  # BLAS threads: see ops/_blas.py
         if mode == "lstm":
             A, C, tanh_C = saved
             dc = g[T].astype(dtype, copy=True)
@@ -309,24 +309,24 @@ def _recurrent_backward(g, node):
                 dh = d @ W_hh
             dGh = dG
 
-    parents = node.parents
-    x, w_ih, w_hh = parents[:3]
-    dG2 = dG.reshape(T * B, G * H)
-    dGh2 = dGh.reshape(T * B, G * H)
-    gx = (dG2 @ W_ih).reshape(T, B, I) if x.requires_grad else None
-    gw_ih = dG2.T @ X.reshape(T * B, I) if w_ih.requires_grad else None
-    gw_hh = None
-    if w_hh.requires_grad:
-        if mode == "gru":
-            gw_hh = dGh2.T @ H_prev.reshape(T * B, H)
-        else:  # Σ_t dGₜᵀ hₜ₋₁ without building the shifted sequence: the steps after the
-            # first read the outputs, the first reads h0
-            first, rest, prev = (T - 1, slice(0, T - 1), slice(1, T)) if reverse else (
-                0, slice(1, T), slice(0, T - 1))
-            gw_hh = dGh[rest].reshape(-1, G * H).T @ out[prev].reshape(-1, H)
-            if h0 is not False:
-                gw_hh += dGh[first].reshape(B, G * H).T @ h_first
-    grads = [gx, gw_ih, gw_hh]
+        parents = node.parents
+        x, w_ih, w_hh = parents[:3]
+        dG2 = dG.reshape(T * B, G * H)
+        dGh2 = dGh.reshape(T * B, G * H)
+        gx = (dG2 @ W_ih).reshape(T, B, I) if x.requires_grad else None
+        gw_ih = dG2.T @ X.reshape(T * B, I) if w_ih.requires_grad else None
+        gw_hh = None
+        if w_hh.requires_grad:
+            if mode == "gru":
+                gw_hh = dGh2.T @ H_prev.reshape(T * B, H)
+            else:  # Σ_t dGₜᵀ hₜ₋₁ without building the shifted sequence: the steps after the
+                # first read the outputs, the first reads h0
+                first, rest, prev = (T - 1, slice(0, T - 1), slice(1, T)) if reverse else (
+                    0, slice(1, T), slice(0, T - 1))
+                gw_hh = dGh[rest].reshape(-1, G * H).T @ out[prev].reshape(-1, H)
+                if h0 is not False:
+                    gw_hh += dGh[first].reshape(B, G * H).T @ h_first
+        grads = [gx, gw_ih, gw_hh]
     has_h0, has_c0, has_b_ih, has_b_hh = flags
     if has_h0:
         grads.append(dh)
