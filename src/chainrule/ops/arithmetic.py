@@ -228,8 +228,14 @@ def linear(x, weight, bias=None):
     """
     x = as_tensor(x)
     w = weight.data
+    xd = x.data
     try:
-        out = x.data @ w.T
+        if xd.ndim > 2 and xd.flags.c_contiguous and xd.shape[-1] == w.shape[-1]:
+            # (*, in) as one (rows, in) product: NumPy's matmul would make one BLAS call
+            # per leading index (64 calls for a (64, 32, in) sequence), 2-4x slower
+            out = (xd.reshape(-1, xd.shape[-1]) @ w.T).reshape(*xd.shape[:-1], w.shape[0])
+        else:
+            out = xd @ w.T
     except ValueError:
         raise ValueError(
             f"linear: input with shape {x.data.shape} does not match weight with shape {w.shape} "
@@ -250,7 +256,10 @@ def _linear_backward(g, node):
     x, w = node.parents[0], node.parents[1]
     gx = gw = gb = None
     if x.requires_grad:
-        gx = g @ w.data
+        if g.ndim > 2 and g.flags.c_contiguous:  # one product, as in the forward
+            gx = (g.reshape(-1, g.shape[-1]) @ w.data).reshape(*g.shape[:-1], w.data.shape[1])
+        else:
+            gx = g @ w.data
     xd = x.data
     if xd.ndim != 2:  # fold batch dimensions into rows
         xd = xd.reshape(-1, xd.shape[-1]) if xd.ndim > 1 else xd[None, :]
