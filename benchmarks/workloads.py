@@ -424,3 +424,19 @@ SPECS["W7"] = Spec(*_W7_SPEC)
 from workloads_cnn import W5, w5_chainrule, w5_numpy, w5_torch  # noqa: E402, F401
 
 SPECS["W5"] = Spec(*W5)
+# ------------------------------------------------------------- workloads in their own files
+# Each module adds SPECS and ``<key>_<impl>`` factories (W6 recurrent: workloads_rnn.py).
+import workloads_rnn  # noqa: E402
+
+_EXTRA_MODULES = [workloads_rnn]
+for _module in _EXTRA_MODULES:
+    SPECS.update(_module.SPECS)
+
+
+def factory(key, impl):  # noqa: F811 - replaces the one above to look in the extra modules too
+    name = f"{key.lower()}_{impl}"
+    for module in [None, *_EXTRA_MODULES]:
+        fn = globals().get(name) if module is None else getattr(module, name, None)
+        if fn is not None:
+            return fn
+    raise KeyError(f"no workload implementation {name}")

@@ -96,8 +96,7 @@ def _chainrule_model(context):
     class CharTransformer(nn.Module):
         def __init__(self):
             super().__init__()
-            # TODO(lead): switch to nn.Embedding after merge
-            self.token_embedding = nn.Parameter(np.zeros((VOCAB, D_MODEL), np.float32))
+            self.token_embedding = nn.Embedding(VOCAB, D_MODEL)
             self.position_embedding = nn.Parameter(np.zeros((context, D_MODEL), np.float32))
             layer = nn.TransformerEncoderLayer(D_MODEL, HEADS, FF, dropout=0.0,
                                                batch_first=True, norm_first=True)
@@ -107,8 +106,7 @@ def _chainrule_model(context):
             self.mask = nn.generate_square_subsequent_mask(context)
 
         def forward(self, ids):
-            # TODO(lead): switch to nn.Embedding after merge
-            x = self.token_embedding[ids.data] + self.position_embedding
+            x = self.token_embedding(ids) + self.position_embedding
             x = self.blocks(x, mask=self.mask, is_causal=True)
             return self.head(self.norm(x))
 
@@ -117,7 +115,9 @@ def _chainrule_model(context):
 
 def make_chainrule(batch=BATCH, context=CONTEXT, seed=0):
     cr, model = _chainrule_model(context)
-    model.load_state_dict(transformer_weights(seed, context))
+    sd = transformer_weights(seed, context)
+    sd["token_embedding.weight"] = sd.pop("token_embedding")
+    model.load_state_dict(sd)
     data = _cycle([(cr.tensor(x), cr.tensor(y.reshape(-1)))
                    for x, y in transformer_batches(batch, context)])
     optimizer = cr.optim.Adam(model.parameters(), lr=LR)

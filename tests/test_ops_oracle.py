@@ -676,6 +676,10 @@ covers("batch_norm")
 # are in tests/test_attention_ops.py.
 covers("layer_norm", "scaled_dot_product_attention")
 
+# embedding's and the fused recurrent layers' oracle tests (issue 9) are in
+# tests/test_embedding.py and tests/test_recurrent.py (recurrent_layer through all three).
+covers("embedding", "gru_layer", "lstm_layer", "recurrent_layer", "rnn_layer")
+
 
 # --------------------------------------------------------------------------- coverage
 # Convolution and pooling primitives: their oracle tests live in tests/test_conv_pool.py.

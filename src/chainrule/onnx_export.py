@@ -32,6 +32,8 @@ Flatten            ``Flatten(axis=1)``, or ``Reshape`` for other dims
 Dropout, Identity  nothing (evaluation mode)
 Sequential         its children in order
 Concat             its branches on the same input, joined by ``Concat(axis)``
+Embedding, LSTM,   ``Gather``, ``LSTM``, ``GRU``, ``RNN`` (see :mod:`chainrule.onnx_recurrent`:
+GRU, RNN           a recurrent layer exports its output sequence; integer samples are ids)
 =================  =====================================================================
 
 The export describes the model in evaluation mode (Dropout off, BatchNorm on its running
@@ -355,7 +357,10 @@ def _emit(g, module, x, value, path):
         return g.node("Concat", [name for name, _ in outs], label, axis=module.axis), joined
     convert = _converter_for(module, label)
     out = convert(g, module, x, value, label)
-    return out, module(Tensor(value)).data
+    result = module(Tensor(value))
+    if isinstance(result, tuple):  # e.g. a recurrent layer's (output, h_n): output flows on
+        result = result[0]
+    return out, result.data
 
 
 def _plain(module, base):
@@ -427,7 +432,9 @@ def export(model, sample_input, path, input_name="input", output_name="output",
     model.eval()
     try:
         with no_grad():
-            last, value = _emit(g, model, input_name, sample.astype(dtype), "")
+            ids = sample.dtype.kind in "iu"  # token ids (an Embedding first) stay integers
+            graph_input = sample.astype(np.int64 if ids else dtype)
+            last, value = _emit(g, model, input_name, graph_input, "")
     finally:
         for m, mode in was_training:
             m.training = mode
@@ -435,7 +442,8 @@ def export(model, sample_input, path, input_name="input", output_name="output",
 
     elem = helper.np_dtype_to_tensor_dtype(dtype)
     batch = "batch" if dynamic_batch else sample.shape[0]
-    inputs = [helper.make_tensor_value_info(input_name, elem, [batch, *sample.shape[1:]])]
+    in_elem = helper.np_dtype_to_tensor_dtype(graph_input.dtype)
+    inputs = [helper.make_tensor_value_info(input_name, in_elem, [batch, *sample.shape[1:]])]
     # Axis 0 of the output is the batch axis unless a layer merged or joined along it.
     first = batch if dynamic_batch else value.shape[0]
     out_shape = [first if g.batch_preserved else None, *value.shape[1:]]
@@ -544,3 +552,5 @@ def _encoder(g, m, x, value, path):
     if m.norm is not None:
         x = _layer_norm(g, m.norm, x, value, f"{path}.norm")
     return x
+# Converters that live in their own modules (they register themselves on import).
+from chainrule import onnx_recurrent  # noqa: E402, F401  Embedding, LSTM, GRU, RNN

@@ -149,6 +149,11 @@ def _to_torch_layer(torch, m, path):
     twin = _conv_layer_to_torch(torch, m)  # convolution, pooling, BatchNorm2d, Unflatten
     if twin is not None:
         return twin
+    if t in (nn.Embedding, nn.LSTM, nn.GRU, nn.RNN):  # issue 9: same constructor arguments
+        return getattr(tnn, t.__name__)(**_sequence_layer_args(m),
+                                        dtype=_torch_dtype(torch, m.weight_ih_l0.data
+                                                           if t is not nn.Embedding
+                                                           else m.weight.data))
     simple = {
         nn.ReLU: lambda: tnn.ReLU(),
         nn.Sigmoid: lambda: tnn.Sigmoid(),
@@ -170,6 +175,20 @@ def _to_torch_layer(torch, m, path):
                                                   *_CONV_LAYERS)))
     raise TypeError(f"to_torch_module: no PyTorch equivalent for layer {t.__name__} at "
                     f"'{path or t.__name__}' (supported: Sequential, Concat, {known})")
+
+
+def _sequence_layer_args(m):
+    """The constructor arguments shared by chainrule's and torch's Embedding / RNN / LSTM /
+    GRU (the same names on both sides)."""
+    if hasattr(m, "num_embeddings"):
+        return {"num_embeddings": m.num_embeddings, "embedding_dim": m.embedding_dim,
+                "padding_idx": m.padding_idx}
+    args = {name: getattr(m, name) for name in ("input_size", "hidden_size", "num_layers",
+                                                "bias", "batch_first", "dropout",
+                                                "bidirectional")}
+    if hasattr(m, "nonlinearity"):
+        args["nonlinearity"] = m.nonlinearity
+    return args
 
 
 def _copy_modes(source, target):
@@ -221,6 +240,13 @@ def _from_torch_layer(torch, m, path):
     twin = _conv_layer_from_torch(torch, m)
     if twin is not None:
         return twin
+    if t in (tnn.Embedding, tnn.LSTM, tnn.GRU, tnn.RNN):  # issue 9
+        if t is not tnn.Embedding and getattr(m, "proj_size", 0):
+            raise TypeError(f"from_torch_module: {t.__name__} at '{path or t.__name__}' has "
+                            f"proj_size={m.proj_size}, which chainrule does not support")
+        weight = m.weight if t is tnn.Embedding else m.weight_ih_l0
+        return getattr(nn, t.__name__)(**_sequence_layer_args(m),
+                                       dtype=weight.detach().numpy().dtype)
     simple = {
         tnn.ReLU: lambda: nn.ReLU(),
         tnn.Sigmoid: lambda: nn.Sigmoid(),

@@ -42,3 +42,8 @@ __all__ = [
     "spirals",
     "write_idx",
 ]
+
+# text generation helper for character models (issue 9)
+from chainrule.data.text import sample_chars  # noqa: E402
+
+__all__ += ["sample_chars"]

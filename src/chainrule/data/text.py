@@ -82,3 +82,47 @@ class CharVocab:
         """The text of a sequence of ids (a list, an array or a 1-D tensor)."""
         ids = np.asarray(getattr(ids, "data", ids)).reshape(-1)
         return "".join(self.chars[int(i)] for i in ids)
+
+
+def sample_chars(next_logits, vocab, prompt="", length=200, temperature=1.0, seed=0):
+    """Generate ``length`` characters after ``prompt`` from a character model.
+
+    ``next_logits(ids)`` receives the ids so far (a 1-D int64 array, prompt included) and
+    returns the unnormalised scores ``(vocab.size,)`` of the next character (an array or a
+    tensor). A Transformer can read the last context window of ``ids``; a recurrent model can
+    keep its state between calls and read only the ids it has not seen yet. Each character is
+    drawn from ``softmax(logits / temperature)`` with a seeded generator, so a call is
+    reproducible; ``temperature=0`` picks the most likely character. An empty prompt starts
+    from a newline (the text's first character class in *Hamlet*'s layout).
+
+    >>> vocab = CharVocab("ab")
+    >>> sample_chars(lambda ids: np.array([0.0, 5.0]), vocab, "a", length=3, temperature=0)
+    'abbb'
+    """
+    if length < 0:
+        raise ValueError(f"sample_chars: length must be >= 0, got {length}")
+    if temperature < 0:
+        raise ValueError(f"sample_chars: temperature must be >= 0, got {temperature}")
+    rng = np.random.default_rng(seed)
+    start = prompt if prompt else ("\n" if "\n" in vocab.index else vocab.chars[0])
+    ids = list(vocab.encode(start))
+    for _ in range(int(length)):
+        logits = _as_scores(next_logits(np.array(ids, dtype=np.int64)))
+        if logits.shape != (vocab.size,):
+            raise ValueError(f"sample_chars: next_logits must return {vocab.size} scores, "
+                             f"got shape {logits.shape}")
+        if temperature == 0:
+            ids.append(int(np.argmax(logits)))
+            continue
+        z = logits / temperature
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        ids.append(int(rng.choice(vocab.size, p=p)))
+    text = vocab.decode(ids)
+    return text if prompt else text[len(start):]
+
+
+def _as_scores(value):
+    """A model's output (array or tensor, e.g. shape (1, V)) as a float64 vector."""
+    data = getattr(value, "data", value)
+    return np.asarray(data, dtype=np.float64).reshape(-1)

@@ -45,12 +45,9 @@ class CharTransformer(nn.Module):
                  dropout=0.0):
         super().__init__()
         self.context = int(context)
-        # Embedding tables, N(0, 1) as nn.Embedding initialises them.
-        # TODO(lead): switch to nn.Embedding after merge
-        rng = get_rng()
-        self.token_embedding = nn.Parameter(rng.standard_normal((vocab, d_model))
-                                            .astype(np.float32))
-        self.position_embedding = nn.Parameter(rng.standard_normal((context, d_model))
+        # A learned vector per character and per position, both N(0, 1).
+        self.token_embedding = nn.Embedding(vocab, d_model)
+        self.position_embedding = nn.Parameter(get_rng().standard_normal((context, d_model))
                                                .astype(np.float32))
         block = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout=dropout,
                                            batch_first=True, norm_first=True)
@@ -72,9 +69,8 @@ class CharTransformer(nn.Module):
         if length > self.context:
             raise ValueError(f"CharTransformer: sequence length {length} exceeds the context "
                              f"{self.context}")
-        # Row lookups: indexing a Parameter backpropagates, repeated ids accumulate.
-        # TODO(lead): switch to nn.Embedding after merge
-        x = self.token_embedding[idx] + self.position_embedding[:length]
+        # Row lookups; repeated ids accumulate their gradients in the embedding table.
+        x = self.token_embedding(idx) + self.position_embedding[:length]
         x = self.blocks(x, mask=self.causal_mask(length), is_causal=True)
         return self.head(self.norm(x))
 

@@ -91,3 +91,9 @@ __all__ += [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm2d", "Conv1d",
     "Conv2d", "MaxPool1d", "MaxPool2d", "Unflatten",
 ]
+
+# embeddings and recurrent layers (issue 9)
+from chainrule.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
+from chainrule.nn.sparse import Embedding  # noqa: E402
+
+__all__ += ["Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]

@@ -177,3 +177,8 @@ def one_hot(target, num_classes=-1):
         raise IndexError(f"one_hot: class values must be in [0, {num_classes}), got "
                          f"[{t.min()}, {t.max()}]")
     return as_tensor((t[..., None] == np.arange(num_classes)).astype(np.int64))
+
+# embeddings (issue 9)
+from chainrule.ops.embedding import embedding  # noqa: E402
+
+__all__ += ["embedding"]

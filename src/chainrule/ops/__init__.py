@@ -258,3 +258,9 @@ __all__ += [  # convolution and pooling (ops/conv.py, ops/pooling.py)
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
     "conv2d", "max_pool1d", "max_pool2d", "pad",
 ]
+
+# embeddings and fused recurrent layers (issue 9)
+from chainrule.ops.embedding import embedding  # noqa: E402
+from chainrule.ops.recurrent import gru_layer, lstm_layer, recurrent_layer, rnn_layer  # noqa: E402
+
+__all__ += ["embedding", "gru_layer", "lstm_layer", "recurrent_layer", "rnn_layer"]
