@@ -1,0 +1,153 @@
+"""Capture: run one step eagerly while recording every op, backward, zero_grad and optimiser step.
+
+The ops report themselves through ``chainrule.ops.base._observer``; the few other things a
+step does (``backward()``, ``optimizer.step()``, ``zero_grad()``) and the things a replay cannot
+express (``.item()``, ``bool(t)``, in-place tensor updates, random draws) are seen by patching
+their methods for the duration of the capture only.
+"""
+
+import sys
+from dataclasses import dataclass, field
+
+from chainrule import backend
+from chainrule.ops import base
+from chainrule.optim.optimizer import Optimizer
+from chainrule.tensor import Tensor
+
+
+class Unsupported(Exception):
+    """Raised while lowering a captured step that the tape cannot express (the reason says what)."""
+
+
+@dataclass
+class OpRecord:
+    out: Tensor
+    parents: tuple
+    op: str
+    saved: tuple
+    extra: object = None  # op-specific inputs that are not parents (cross_entropy's target)
+    req: tuple = ()
+
+
+@dataclass
+class Tape:
+    """What one eager run of the step did, in order."""
+
+    ops: list = field(default_factory=list)
+    events: list = field(default_factory=list)  # ("op", i) / ("backward", root) / ("step", opt)
+    problems: list = field(default_factory=list)  # why the step cannot be replayed
+    by_tensor: dict = field(default_factory=dict)  # output tensor -> its OpRecord
+    initial_grads: dict = field(default_factory=dict)  # optimiser param -> grad was None
+
+
+_VALUE_READS = ("item", "__bool__", "__float__", "__int__", "__index__", "tolist", "numpy")
+_INPLACE = ("_inplace", "zero_", "fill_", "copy_", "uniform_", "normal_")
+
+
+def _all_optimizers():
+    seen, todo = [], [Optimizer]
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    return seen
+
+
+class capturing:
+    """``with capturing() as tape:`` records what runs inside the block."""
+
+    def __init__(self):
+        self.tape = Tape()
+        self._undo = []
+
+    def _patch(self, owner, name, value):
+        if name in owner.__dict__:
+            self._undo.append((owner, name, owner.__dict__[name]))
+        else:
+            self._undo.append((owner, name, None))
+        setattr(owner, name, value)
+
+    def __enter__(self):
+        if base._observer is not None:
+            raise RuntimeError("compile: a captured step cannot itself capture (nested compile)")
+        tape = self.tape
+
+        def observe(out, parents, op, saved):
+            extra = None
+            if op == "cross_entropy":  # its class-index target is not a parent: read it here
+                frame = sys._getframe(3)
+                if frame.f_code.co_name == "cross_entropy":
+                    extra = frame.f_locals.get("target")
+            rec = OpRecord(out, parents, op, saved, extra, tuple(p.requires_grad for p in parents))
+            tape.by_tensor[out] = rec
+            tape.events.append(("op", len(tape.ops)))
+            tape.ops.append(rec)
+
+        base._observer = observe
+        self._undo.append((base, "_observer", None))
+        backward = Tensor.backward
+
+        def recorded_backward(t, gradient=None, retain_graph=False):
+            if gradient is not None:
+                tape.problems.append("backward(gradient=...) with an explicit upstream gradient")
+            tape.events.append(("backward", t))
+            return backward(t, gradient, retain_graph)
+
+        self._patch(Tensor, "backward", recorded_backward)
+        for name in _VALUE_READS:
+            self._patch(Tensor, name, _flagging(getattr(Tensor, name), tape, (
+                f"Tensor.{name}() reads a value during the step (value-dependent Python is "
+                "fixed at capture)")))
+        for name in _INPLACE:
+            if hasattr(Tensor, name):
+                self._patch(Tensor, name, _flagging(getattr(Tensor, name), tape, (
+                    f"an in-place tensor update ({name}) outside an optimiser")))
+        for cls in _all_optimizers():
+            if "step" in cls.__dict__:
+                self._patch(cls, "step", _recording_step(cls.__dict__["step"], tape))
+        zero_grad = Optimizer.zero_grad
+
+        def recorded_zero_grad(opt, set_to_none=True):
+            tape.events.append(("zero_grad", opt, bool(set_to_none)))
+            return zero_grad(opt, set_to_none)
+
+        self._patch(Optimizer, "zero_grad", recorded_zero_grad)
+        rng = backend.get_rng
+
+        def flagged_rng(*args, **kwargs):
+            tape.problems.append("a random draw (dropout or another random op) in the step")
+            return rng(*args, **kwargs)
+
+        for module in list(sys.modules.values()):
+            name = getattr(module, "__name__", "")
+            if name.startswith("chainrule") and getattr(module, "get_rng", None) is rng:
+                self._patch(module, "get_rng", flagged_rng)
+        return tape
+
+    def __exit__(self, *exc):
+        for owner, name, old in reversed(self._undo):
+            if old is None and owner is not base:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, old)
+        self._undo.clear()
+        return False
+
+
+def _flagging(method, tape, reason):
+    def flagged(self, *args, **kwargs):
+        tape.problems.append(reason)
+        return method(self, *args, **kwargs)
+
+    return flagged
+
+
+def _recording_step(method, tape):
+    def recorded_step(opt, closure=None):
+        if closure is not None:
+            tape.problems.append("optimizer.step(closure)")
+        stepped = {p for group in opt.param_groups for p in group["params"] if p.grad is not None}
+        tape.events.append(("step", opt, stepped))
+        return method(opt, closure)
+
+    return recorded_step

@@ -1,0 +1,195 @@
+"""Lowering: a captured :class:`~chainrule.jit.capture.Tape` becomes one straight-line Python
+function over preallocated NumPy buffers (forward kernels, the backward the engine ran, and
+the optimiser updates), with no Tensor objects, no graph and no dispatch."""
+
+import numpy as np
+
+from chainrule import autograd
+from chainrule.jit.builder import Builder
+from chainrule.jit.capture import Unsupported
+from chainrule.jit.optim import FlatStore, step_function
+from chainrule.jit.rules import RULES
+from chainrule.tensor import Tensor, _wrap
+
+
+class Program:
+    """One compiled step: ``run(arrays)`` replays it; ``source`` is its text."""
+
+    def __init__(self, builder, source, n_inputs, store, buffers):
+        self.source = source
+        self.n_inputs = n_inputs
+        self.store = store
+        self.buffers = buffers  # name -> (shape, dtype, kind), for the listing
+        scope = builder.ns
+        exec(compile(source, "<chainrule.compile>", "exec"), scope)
+        self._replay = scope["replay"]
+
+    def run(self, arrays):
+        return self._replay(*arrays)
+
+    def listing(self):
+        """The kernels and buffers of the step, as text."""
+        lines = ["# buffers"]
+        for name, (shape, dtype, kind) in self.buffers.items():
+            lines.append(f"#   {name:<6} {kind:<6} {dtype} {shape}")
+        return "\n".join(lines) + "\n" + self.source
+
+
+def _leaves(tape):
+    leaves, seen = [], set()
+    for rec in tape.ops:
+        for p, req in zip(rec.parents, rec.req):
+            if req and p._backward is None and p not in seen:
+                seen.add(p)
+                leaves.append(p)
+    return leaves
+
+
+def lower(tape, arrays, result, store=None):
+    """The :class:`Program` replaying ``tape``; raises Unsupported for what it cannot express.
+
+    ``arrays``: the step's array arguments in order. ``store``: a :class:`FlatStore` to reuse
+    (from an earlier capture of the same step with other shapes)."""
+    if tape.problems:
+        raise Unsupported(tape.problems[0])
+    b = Builder()
+    params = []
+    for i, a in enumerate(arrays):
+        name = b.bind(np.array(a, copy=True), "input", "x")
+        b.names[id(a)] = name
+        params.append(f"a{i}")
+    leaves = _leaves(tape)
+    steps = [(e[1], e[2]) for e in tape.events if e[0] == "step"]
+    if store is None or set(store.leaves) != set(leaves) or not store.intact():
+        store = FlatStore(leaves, steps)
+    for p in leaves:
+        b.bind(p.data, "param", "p")
+    grad_name = {p: b.bind(store.grad[p], "grad", "g") for p in leaves}
+    state = dict.fromkeys(leaves, "unknown")  # none / zero / value: each leaf's .grad
+    uncleared = set()
+    for event in tape.events:
+        kind = event[0]
+        if kind == "op":
+            _lower_op(b, tape.ops[event[1]])
+        elif kind == "backward":
+            for leaf, g in _lower_backward(b, tape, event[1]):
+                if state[leaf] == "value":
+                    raise Unsupported("two backward passes reach one parameter in a step")
+                if state[leaf] == "unknown":
+                    uncleared.add(leaf)
+                state[leaf] = "value"
+                _deliver(b, g, grad_name[leaf], store.grad[leaf])
+        elif kind == "zero_grad":
+            opt, set_to_none = event[1], event[2]
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    if p not in state:
+                        continue
+                    if set_to_none:
+                        state[p] = "none"
+                    else:
+                        if state[p] == "value":
+                            b.emit(f"{grad_name[p]}.fill(0)")
+                        state[p] = "zero"
+        else:  # an optimiser step
+            opt, stepped = event[1], event[2]
+            for p in stepped:
+                if p in state and state[p] not in ("value", "zero"):
+                    raise Unsupported("optimizer.step() before backward in the step")
+            b.emit(f"{b.const(step_function(opt, store))}()")
+    for leaf in uncleared:
+        if state[leaf] == "value":
+            raise Unsupported("backward without zero_grad() in the step: gradients would "
+                              "accumulate across calls")
+    grads = {p: _wrap(store.grad[p]) for p in leaves if state[p] in ("value", "zero")}
+    nones = [p for p in leaves if state[p] == "none"]
+    if grads or nones:
+        b.emit(f"{b.const(_grad_setter(grads, nones))}()")
+    b.emit(f"return {_outputs(b, result)}")
+    body = b.prologue + b.lines
+    source = f"def replay({', '.join(params)}):\n"
+    source += "".join(f"    np.copyto({b.names[id(a)]}, a{i})\n" for i, a in enumerate(arrays))
+    source += "".join(f"    {line}\n" for line in body)
+    buffers = {n: (getattr(v, "shape", ()), getattr(v, "dtype", type(v).__name__), b.kind[n])
+               for n, v in b.ns.items() if n in b.kind and isinstance(v, np.ndarray)}
+    return Program(b, source, len(arrays), store, buffers)
+
+
+def _lower_op(b, rec):
+    rule = RULES.get(rec.op)
+    if rule is None:
+        raise Unsupported(f"op {rec.op!r} has no compiled rule")
+    names = [b.value(p) for p in rec.parents]
+    name = rule[0](b, rec, *names)
+    got = b.ns[name]
+    want = rec.out.data
+    if got.shape != want.shape or got.dtype != want.dtype:
+        raise Unsupported(f"the compiled rule for {rec.op!r} made {got.dtype} {got.shape}, "
+                          f"eager made {want.dtype} {want.shape}")
+    b.names[id(want)] = name
+
+
+def _lower_backward(b, tape, root):
+    """The backward engine's traversal, as kernels; returns [(leaf, gradient name)]."""
+    seed = b.const(np.ones(root.data.shape, dtype=root.data.dtype))
+    grads = {root: seed}
+    start = len(b.kind)
+    b.backward_from = start
+    delivered = []
+    for node in autograd._reachable(root):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node._backward is None:
+            delivered.append((node, g))
+            continue
+        if node._retain:
+            raise Unsupported("retain_grad() on an intermediate tensor in the step")
+        rec = tape.by_tensor.get(node)
+        if rec is None:
+            raise Unsupported(f"op {node.op!r} was recorded outside the capture")
+        names = [b.value(p) for p in rec.parents]
+        parent_grads = RULES[rec.op][1](b, rec, g, *names)
+        for parent, pg in zip(node.parents, parent_grads):
+            if pg is not None and parent.requires_grad:
+                prev = grads.get(parent)
+                grads[parent] = pg if prev is None else b.call("np.add", prev, pg)
+    return delivered
+
+
+def _deliver(b, g, target_name, target):
+    """Make the leaf's gradient array hold ``g``: by writing the kernel that made ``g`` straight
+    into it where that is safe, else with one copy."""
+    arr = b.ns[g]
+    names = list(b.kind)
+    fresh = (b.kind[g] == "buf" and g not in b.viewed and names.index(g) >= b.backward_from
+             and arr.shape == target.shape and arr.dtype == target.dtype
+             and not getattr(b, "_delivered", set()).intersection({g}))
+    if fresh:
+        b.ns[g] = target
+        b._delivered = getattr(b, "_delivered", set()) | {g}
+        return
+    b.emit(f"np.copyto({target_name}, {g}, casting='unsafe')")
+
+
+def _grad_setter(grads, nones):
+    pairs = list(grads.items())
+
+    def set_grads():
+        for p, t in pairs:
+            p.grad = t
+        for p in nones:
+            p.grad = None
+
+    return set_grads
+
+
+def _outputs(b, result):
+    if result is None:
+        return "None"
+    if isinstance(result, Tensor):
+        return f"wrap({b.value(result)}.copy())"
+    if isinstance(result, (tuple, list)):
+        items = ", ".join(_outputs(b, r) for r in result)
+        return f"({items},)" if isinstance(result, tuple) else f"[{items}]"
+    raise Unsupported(f"the step returns a {type(result).__name__}; return tensors (or None)")
