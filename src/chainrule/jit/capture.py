@@ -6,11 +6,13 @@ express (``.item()``, ``bool(t)``, in-place tensor updates, random draws) are se
 their methods for the duration of the capture only.
 """
 
+import functools
 import sys
 from dataclasses import dataclass, field
 
 from chainrule import backend
 from chainrule.ops import base
+from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
 
@@ -45,7 +47,11 @@ _INPLACE = ("_inplace", "zero_", "fill_", "copy_", "uniform_", "normal_")
 
 
 def _all_optimizers():
-    seen, todo = [], [Optimizer]
+    return _subclasses(Optimizer)
+
+
+def _subclasses(root):
+    seen, todo = [], [root]
     while todo:
         cls = todo.pop()
         seen.append(cls)
@@ -105,6 +111,9 @@ class capturing:
         for cls in _all_optimizers():
             if "step" in cls.__dict__:
                 self._patch(cls, "step", _recording_step(cls.__dict__["step"], tape))
+        for cls in _subclasses(LRScheduler):
+            if "step" in cls.__dict__:
+                self._patch(cls, "step", _recording_scheduler_step(cls.__dict__["step"], tape))
         zero_grad = Optimizer.zero_grad
 
         def recorded_zero_grad(opt, set_to_none=True):
@@ -149,5 +158,16 @@ def _recording_step(method, tape):
         stepped = {p for group in opt.param_groups for p in group["params"] if p.grad is not None}
         tape.events.append(("step", opt, stepped))
         return method(opt, closure)
+
+    return recorded_step
+
+
+def _recording_scheduler_step(method, tape):
+    def recorded_step(sched, *args, **kwargs):
+        if args or kwargs:
+            tape.problems.append(f"{type(sched).__name__}.step(...) with a value (e.g. a metric)")
+        else:
+            tape.events.append(("call", functools.partial(method, sched)))
+        return method(sched, *args, **kwargs)
 
     return recorded_step

@@ -91,6 +91,8 @@ def lower(tape, arrays, result, store=None):
                         if state[p] == "value":
                             b.emit(f"{grad_name[p]}.fill(0)")
                         state[p] = "zero"
+        elif kind == "call":  # a Python call replayed as is (a scheduler's step)
+            b.emit(f"{b.const(event[1])}()")
         else:  # an optimiser step
             opt, stepped = event[1], event[2]
             for p in stepped:

@@ -225,6 +225,15 @@ def bw_reshape(b, r, g, a):
     return (b.view(f"{g}.reshape({_shape(b, a)!r})"),)
 
 
+def fw_transpose(b, r, a):
+    return b.view(f"{a}.transpose({r.saved[0]!r})")
+
+
+def bw_transpose(b, r, g, a):
+    inverse = tuple(int(i) for i in np.argsort(r.saved[0]))
+    return (b.view(f"{g}.transpose({inverse!r})"),)
+
+
 # --------------------------------------------------------------------------- matmul, linear
 def _two_d(b, r, *names):
     if any(b.ns[n].ndim != 2 for n in names):
