@@ -412,7 +412,20 @@ IMPLS = ("chainrule", "torch", "numpy")
 
 
 def factory(key, impl):
+    if impl == "compiled":
+        return _compiled(globals()[f"{key.lower()}_chainrule"])
     return globals()[f"{key.lower()}_{impl}"]
+
+
+def _compiled(make_chainrule):
+    """The chainrule step under cr.compile (issue 13): captured once, then replayed."""
+
+    def make(spec):
+        import chainrule as cr
+
+        return cr.compile(make_chainrule(spec))
+
+    return make
 
 
 # =========================================================================== W7 (issue 9)

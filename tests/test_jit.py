@@ -217,15 +217,54 @@ def test_op_without_rule_is_named_in_the_warning():
     _warns_once(cr.compile(lambda x: model(x)), cr.tensor(np.ones((2, 3))), match="'gelu'")
 
 
-def test_manual_in_place_update_falls_back():
-    w = cr.tensor(np.ones(3), requires_grad=True)
+def _tutorial(zero_in_place):
+    """The notes' loop with raw tensors: p -= lr * p.grad under no_grad, then clear .grad."""
+    rng = np.random.default_rng(5)
+    x, y = cr.tensor(rng.standard_normal((8, 6))), cr.tensor(rng.standard_normal((8, 2)))
+    w1 = cr.tensor(rng.standard_normal((6, 5)), requires_grad=True)
+    w2 = cr.tensor(rng.standard_normal((5, 2)), requires_grad=True)
 
-    def step(x):
-        loss = (w * x).sum()
+    def step():
+        loss = ((x @ w1).clamp(min=0) @ w2 - y).pow(2).sum()
         loss.backward()
         with cr.no_grad():
-            w.sub_(w.grad * 0.1)
-        w.grad = None
+            for w in (w1, w2):
+                w -= 1e-3 * w.grad
+                if zero_in_place:
+                    w.grad.zero_()
+                else:
+                    w.grad = None
+        return loss
+
+    return step, (w1, w2)
+
+
+@pytest.mark.parametrize("zero_in_place", [False, True])
+def test_manual_in_place_updates_compile_and_equal_eager(zero_in_place):
+    eager, eager_ws = _tutorial(zero_in_place)
+    step, ws = _tutorial(zero_in_place)
+    compiled = cr.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        for _ in range(50):
+            np.testing.assert_array_equal(eager().data, compiled().data)
+    for a, b in zip(eager_ws, ws):
+        np.testing.assert_array_equal(a.data, b.data)
+        assert (a.grad is None) == (b.grad is None)
+    assert compiled.stats["replays"] == 49
+
+
+def test_in_place_update_of_an_input_falls_back():
+    w = cr.tensor(np.ones(3), requires_grad=True)
+    opt = cr.optim.SGD([w], lr=0.1)
+
+    def step(x):
+        with cr.no_grad():
+            x += 1
+        loss = (w * x).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
         return loss
 
     _warns_once(cr.compile(step), cr.tensor(np.ones(3)), match="in-place")

@@ -206,7 +206,7 @@ def _modules_of(fn):
 
 def _has_contents(cell):
     try:
-        cell.cell_contents
+        cell.cell_contents  # noqa: B018 (raises ValueError when empty)
     except ValueError:
         return False
     return True

@@ -10,7 +10,8 @@ import functools
 import sys
 from dataclasses import dataclass, field
 
-from chainrule import backend
+from chainrule import autograd, backend
+from chainrule.autograd import GradMode
 from chainrule.ops import base
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
@@ -43,7 +44,7 @@ class Tape:
 
 
 _VALUE_READS = ("item", "__bool__", "__float__", "__int__", "__index__", "tolist", "numpy")
-_INPLACE = ("_inplace", "zero_", "fill_", "copy_", "uniform_", "normal_")
+_INPLACE = ("fill_", "copy_", "uniform_", "normal_", "clamp_", "mul_", "div_")
 
 
 def _all_optimizers():
@@ -94,10 +95,15 @@ class capturing:
         backward = Tensor.backward
 
         def recorded_backward(t, gradient=None, retain_graph=False):
+            grads = {}
             if gradient is not None:
                 tape.problems.append("backward(gradient=...) with an explicit upstream gradient")
-            tape.events.append(("backward", t))
-            return backward(t, gradient, retain_graph)
+            tape.events.append(("backward", t, grads))
+            out = backward(t, gradient, retain_graph)
+            # The arrays backward left in .grad: a later op reading p.grad reads these.
+            grads.update({leaf: leaf.grad.data for leaf in autograd._reachable(t)
+                          if leaf._backward is None and leaf.grad is not None})
+            return out
 
         self._patch(Tensor, "backward", recorded_backward)
         for name in _VALUE_READS:
@@ -108,6 +114,28 @@ class capturing:
             if hasattr(Tensor, name):
                 self._patch(Tensor, name, _flagging(getattr(Tensor, name), tape, (
                     f"an in-place tensor update ({name}) outside an optimiser")))
+        inplace = Tensor._inplace
+
+        def recorded_inplace(t, ufunc, other, what):
+            if GradMode.enabled or t._backward is not None or not t.requires_grad:
+                tape.problems.append(f"an in-place update ({what}) of a tensor that is not a "
+                                     "parameter under no_grad()")
+            elif isinstance(other, Tensor) and other.requires_grad:
+                tape.problems.append(f"an in-place update ({what}) by a tensor requiring grad")
+            else:
+                tape.events.append(("inplace", t, ufunc, other))
+            return inplace(t, ufunc, other, what)
+
+        self._patch(Tensor, "_inplace", recorded_inplace)
+        zero_ = Tensor.zero_
+
+        def recorded_zero(t):
+            tape.events.append(("zero_", t))
+            return zero_(t)
+
+        self._patch(Tensor, "zero_", recorded_zero)
+        for name in ("add_", "sub_"):
+            self._patch(Tensor, name, _alpha_checked(getattr(Tensor, name), tape))
         for cls in _all_optimizers():
             if "step" in cls.__dict__:
                 self._patch(cls, "step", _recording_step(cls.__dict__["step"], tape))
@@ -171,3 +199,12 @@ def _recording_scheduler_step(method, tape):
         return method(sched, *args, **kwargs)
 
     return recorded_step
+
+
+def _alpha_checked(method, tape):
+    def checked(t, other, alpha=1):
+        if alpha != 1:
+            tape.problems.append(f"Tensor.{method.__name__}(..., alpha=...) in the step")
+        return method(t, other, alpha)
+
+    return checked

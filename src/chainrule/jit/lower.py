@@ -65,6 +65,7 @@ def lower(tape, arrays, result, store=None):
     for p in leaves:
         b.bind(p.data, "param", "p")
     grad_name = {p: b.bind(store.grad[p], "grad", "g") for p in leaves}
+    grad_leaf = {name: p for p, name in grad_name.items()}
     state = dict.fromkeys(leaves, "unknown")  # none / zero / value: each leaf's .grad
     uncleared = set()
     for event in tape.events:
@@ -72,6 +73,9 @@ def lower(tape, arrays, result, store=None):
         if kind == "op":
             _lower_op(b, tape.ops[event[1]])
         elif kind == "backward":
+            for leaf, array in event[2].items():  # later reads of leaf.grad read its buffer
+                if leaf in grad_name:
+                    b.names[id(array)] = grad_name[leaf]
             for leaf, g in _lower_backward(b, tape, event[1]):
                 if state[leaf] == "value":
                     raise Unsupported("two backward passes reach one parameter in a step")
@@ -91,6 +95,23 @@ def lower(tape, arrays, result, store=None):
                         if state[p] == "value":
                             b.emit(f"{grad_name[p]}.fill(0)")
                         state[p] = "zero"
+        elif kind == "inplace":  # p -= lr * p.grad under no_grad, as Tensor._inplace does
+            t, ufunc, other = event[1], event[2], event[3]
+            if isinstance(other, Tensor):
+                other = b.value(other)
+            elif isinstance(other, np.ndarray):
+                other = b.const(other)
+            else:
+                other = repr(other)
+            target = b.value(t)
+            b.emit(f"np.{ufunc.__name__}({target}, {other}, out={target}, casting='same_kind')")
+        elif kind == "zero_":
+            name = b.value(event[1])
+            leaf = grad_leaf.get(name)
+            if leaf is None:
+                raise Unsupported("zero_() of a tensor other than a parameter's .grad")
+            b.emit(f"{name}.fill(0)")
+            state[leaf] = "zero"
         elif kind == "call":  # a Python call replayed as is (a scheduler's step)
             b.emit(f"{b.const(event[1])}()")
         else:  # an optimiser step
@@ -99,6 +120,9 @@ def lower(tape, arrays, result, store=None):
                 if p in state and state[p] not in ("value", "zero"):
                     raise Unsupported("optimizer.step() before backward in the step")
             b.emit(f"{b.const(step_function(opt, store))}()")
+    for leaf in leaves:  # the step set p.grad = None itself (the tutorial's loop)
+        if leaf.grad is None and state[leaf] in ("value", "zero"):
+            state[leaf] = "none"
     for leaf in uncleared:
         if state[leaf] == "value":
             raise Unsupported("backward without zero_grad() in the step: gradients would "

@@ -42,6 +42,7 @@ class FlatStore:
         for p in self.leaves:
             if p not in self.grad:
                 self.grad[p] = np.empty_like(p.data)
+                self.checks.append((p, "data", p.data))
 
     def _chunks(self, opt, params):
         if not params:
