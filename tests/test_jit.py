@@ -340,3 +340,23 @@ def test_tape_lists_kernels_and_buffers():
     compiled(*_data("binary", 4, 2, 1))
     listing = compiled.tape
     assert "np.matmul" in listing and "np.logaddexp" in listing and "# buffers" in listing
+
+
+def test_fit_compile_trains_exactly_as_eager_on_digits():
+    d = cr.datasets.digits()
+    X, y = d.X.astype(np.float32)[:600], d.y[:600]
+
+    def run(compile):
+        cr.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+        opt = cr.optim.Adam(model.parameters(), lr=1e-2)
+        history = cr.train.fit(model, nn.CrossEntropyLoss(), opt, (X[:500], y[:500]),
+                               epochs=3, batch_size=64, seed=0, progress=False,
+                               compile=compile, val_data=(X[500:], y[500:]))
+        return history, [p.data.copy() for p in model.parameters()]
+
+    (eager, pe), (compiled, pc) = run(False), run(True)
+    assert compiled["val_accuracy"] == eager["val_accuracy"]
+    assert compiled["loss"] == eager["loss"] and eager["loss"][-1] < eager["loss"][0]
+    for a, b in zip(pe, pc):
+        np.testing.assert_array_equal(a, b)
