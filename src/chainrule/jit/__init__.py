@@ -75,7 +75,7 @@ class Compiled:
     >>> import chainrule as cr
     >>> f = cr.compile(lambda x: (x * x).sum())
     >>> _ = f(cr.tensor([1.0, 2.0])); print(f.tape.splitlines()[-2].strip())
-    np.sum(t1, out=t2)
+    np.add.reduce(t1, axis=None, keepdims=False, out=t2)
     """
 
     def __init__(self, fn, debug=False, cache_size=8):

@@ -6,14 +6,9 @@ import re
 import numpy as np
 
 from chainrule.jit.capture import Unsupported
+from chainrule.tensor import _wrap
 
 _NAME = re.compile(r"\b[a-z]+\d+\b")
-
-
-def _wrap_fresh(array):
-    from chainrule.tensor import _wrap
-
-    return _wrap(array)
 
 
 class Refuse(Exception):
@@ -24,7 +19,7 @@ class Builder:
     """Arrays by name (``ns``), the lines of the replay, and which names are which kind."""
 
     def __init__(self):
-        self.ns = {"np": np, "Refuse": Refuse, "wrap": _wrap_fresh}
+        self.ns = {"np": np, "Refuse": Refuse, "wrap": _wrap}
         self.names = {}  # id(array) -> name
         self.kind = {}  # name -> "input" | "param" | "const" | "buf" | "view"
         self.lines = []

@@ -25,7 +25,7 @@ def unbroadcast(b, g, shape):
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and gshape[extra + i] != 1)
     if axes:
-        g = b.call("np.sum", g, f"axis={axes!r}")
+        g = b.call("np.add.reduce", g, f"axis={axes!r}")
     if _shape(b, g) != shape:
         g = b.view(f"{g}.reshape({shape!r})")
     return g
@@ -185,7 +185,7 @@ def _reduce_args(saved):
 
 
 def fw_sum(b, r, a):
-    return b.call("np.sum", a, *_reduce_args(r.saved))
+    return b.call("np.add.reduce", a, *_reduce_args(r.saved))
 
 
 def _expand(b, g, shape, axes, keepdims):
@@ -262,7 +262,7 @@ def bw_linear(b, r, g, x, w, bias=None):
     grads = [b.call("np.matmul", g, w) if r.req[0] else None,
              b.call("np.matmul", f"{g}.T", x) if r.req[1] else None]
     if bias is not None:
-        grads.append(b.call("np.sum", g, "axis=0") if r.req[2] else None)
+        grads.append(b.call("np.add.reduce", g, "axis=0") if r.req[2] else None)
     return tuple(grads)
 
 
@@ -270,7 +270,7 @@ def bw_linear(b, r, g, x, w, bias=None):
 def _reduce_loss(b, r, values, reduction, denom=None):
     if reduction not in ("mean", "sum"):
         raise Unsupported(f"{r.op} with reduction={reduction!r} has no compiled rule")
-    total = b.call("np.sum", values)
+    total = b.call("np.add.reduce", values, "axis=None")
     if reduction == "sum":
         return total
     n = b.ns[values].size if denom is None else denom
@@ -335,9 +335,9 @@ def fw_cross_entropy(b, r, x, *rest):
                           "weights or label smoothing has no compiled rule")
     target = b.value(r.extra)
     b.guard_targets(target, b.ns[x].shape[1])
-    m = b.call("np.max", x, "axis=1", "keepdims=True")
+    m = b.call("np.maximum.reduce", x, "axis=1", "keepdims=True")
     shifted = b.call("np.subtract", x, m)
-    s = b.call("np.sum", b.call("np.exp", shifted), "axis=1", "keepdims=True")
+    s = b.call("np.add.reduce", b.call("np.exp", shifted), "axis=1", "keepdims=True")
     b.inplace("np.log", s)
     r.logp = b.call("np.subtract", shifted, s)
     r.rows, r.target, r.denom = b.const(rows), target, denom
