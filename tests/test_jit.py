@@ -360,3 +360,27 @@ def test_fit_compile_trains_exactly_as_eager_on_digits():
     assert compiled["loss"] == eager["loss"] and eager["loss"][-1] < eager["loss"][0]
     for a, b in zip(pe, pc):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_sklearn_compile_hyper_parameter_fits_the_same_weights(kind):
+    import pickle
+
+    from chainrule.sklearn import MLPClassifier, MLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((70, 4))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0) if kind == "classifier" else X @ [1, 2, 0, -1]
+    cls = MLPClassifier if kind == "classifier" else MLPRegressor
+    fits = []
+    for compile in (False, True):
+        est = cls((8,), max_iter=15, batch_size=32, random_state=0, compile=compile)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # ConvergenceWarning
+            warnings.simplefilter("error", CompileWarning)
+            fits.append(est.fit(X, y))
+    eager, compiled = fits
+    assert compiled.get_params()["compile"] is True
+    assert compiled.loss_curve_ == eager.loss_curve_
+    np.testing.assert_array_equal(compiled.predict(X), eager.predict(X))
+    assert pickle.loads(pickle.dumps(compiled)).compile is True
