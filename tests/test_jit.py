@@ -384,3 +384,17 @@ def test_sklearn_compile_hyper_parameter_fits_the_same_weights(kind):
     assert compiled.loss_curve_ == eager.loss_curve_
     np.testing.assert_array_equal(compiled.predict(X), eager.predict(X))
     assert pickle.loads(pickle.dumps(compiled)).compile is True
+
+
+def test_train_job_compile_option_gives_the_eager_run(tmp_path):
+    from chainrule.train.job import RunOptions
+
+    results = []
+    for compile in (False, True):
+        options = RunOptions(data="xor", epochs=4, plots=False, compile=compile)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CompileWarning)
+            results.append(cr.train.run(options, out=tmp_path / str(compile), progress=False))
+    eager, compiled = results
+    assert compiled.history["loss"] == eager.history["loss"]
+    assert '"compile": true' in (tmp_path / "True" / "run.json").read_text()
