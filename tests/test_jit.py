@@ -398,3 +398,35 @@ def test_train_job_compile_option_gives_the_eager_run(tmp_path):
     eager, compiled = results
     assert compiled.history["loss"] == eager.history["loss"]
     assert '"compile": true' in (tmp_path / "True" / "run.json").read_text()
+
+
+def test_momentum_switched_on_and_a_new_param_group_capture_again():
+    runs = []
+    for _ in range(2):
+        model = _mlp([4, 5, 2], nn.Tanh, seed=2)
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+        extra = cr.tensor(np.ones(2), requires_grad=True)
+
+        def step(x, y, model=model, opt=opt, extra=extra):
+            loss = F.mse_loss(model(x) * extra, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            extra.grad = None  # not in the optimiser until step 8: clear it by hand
+            return loss
+
+        runs.append((model, opt, extra, step))
+    (m_e, opt_e, extra_e, eager), (m_c, opt_c, extra_c, step) = runs
+    compiled = cr.compile(step)
+    x, y = _data("real", 6, 4, 2)
+    for i in range(12):
+        if i == 4:
+            for o in (opt_e, opt_c):
+                o.param_groups[0]["momentum"] = 0.9
+        if i == 8:
+            opt_e.add_param_group({"params": [extra_e]})
+            opt_c.add_param_group({"params": [extra_c]})
+        np.testing.assert_array_equal(eager(x, y).data, compiled(x, y).data)
+    _assert_same(m_e, m_c)
+    np.testing.assert_array_equal(extra_e.data, extra_c.data)
+    assert compiled.stats["captures"] == 3

@@ -22,6 +22,7 @@ class FlatStore:
         self.grad = {}  # leaf -> its gradient array (a flat view where it is optimised)
         self.chunks = {}  # (id(opt), group index) -> [chunk dict]
         self.checks = []  # (object, attribute or key, expected array): identity guards
+        self.state_keys = []  # (a parameter's optimiser state, its keys when flattened)
         leafset = set(self.leaves)
         done = set()
         for opt, stepped in steps:
@@ -74,6 +75,8 @@ class FlatStore:
         flat_g, gviews = flat_of([p.data for p in params])  # values overwritten by backward
         for p, v in zip(params, gviews):
             self.grad[p] = v
+        for p in params:
+            self.state_keys.append((opt.state[p], frozenset(opt.state[p])))
         states = {}
         keys = set.intersection(*(set(opt.state[p]) for p in params)) if params else set()
         for key in sorted(keys):
@@ -93,7 +96,8 @@ class FlatStore:
             current = getattr(obj, key) if key == "data" else obj.get(key)
             if current is not expected:
                 return False
-        return True
+        # New state (momentum or amsgrad switched on after capture) needs flattening too.
+        return all(len(state) == len(keys) for state, keys in self.state_keys)
 
 
 def step_function(opt, store):
@@ -101,9 +105,16 @@ def step_function(opt, store):
     plan = [(group, store.chunks.get((id(opt), gi), []))
             for gi, group in enumerate(opt.param_groups)]
     run = opt._run
-    if isinstance(opt, Adam):
-        return _adam_step(opt, plan, run)
-    return _sgd_step(plan, run)
+    groups = opt.param_groups
+    sizes = [len(g["params"]) for g in groups]
+    step = _adam_step(opt, plan, run) if isinstance(opt, Adam) else _sgd_step(plan, run)
+
+    def checked_step():
+        if len(groups) != len(sizes) or any(len(g["params"]) != n for g, n in zip(groups, sizes)):
+            raise Refuse("the optimiser's parameter groups changed after capture")
+        step()
+
+    return checked_step
 
 
 def _sgd_step(plan, run):
