@@ -204,12 +204,37 @@ def test_item_inside_the_step_falls_back_loudly():
     _warns_once(cr.compile(step), x, y, match=r"item\(\)")
 
 
-def test_dropout_falls_back_loudly_and_stays_random():
-    model = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5))
-    fwd = cr.compile(lambda x: model(x))
-    x = cr.tensor(np.ones((4, 3)))
-    _warns_once(fwd, x, match="random draw")
-    assert not np.array_equal(fwd(x).data, fwd(x).data)
+def test_dropout_draws_a_new_mask_each_replay_as_eager_does():
+    runs = []
+    for _ in range(2):
+        cr.manual_seed(4)  # the same initial weights for both
+        model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
+        opt = cr.optim.Adam(model.parameters(), lr=1e-2)
+        runs.append((model, _step_fn(model, opt, F.cross_entropy)))
+    (m_eager, eager), (m_comp, step) = runs
+    compiled = cr.compile(step)
+    x, y = _data("classes", 10, 6, 3)
+    cr.manual_seed(7)
+    eager_losses = [eager(x, y).item() for _ in range(30)]
+    cr.manual_seed(7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        compiled_losses = [compiled(x, y).item() for _ in range(30)]
+    assert compiled_losses == eager_losses and len(set(eager_losses)) == 30
+    _assert_same(m_eager, m_comp)
+    assert compiled.stats["replays"] == 29
+    m_comp.eval()  # eval mode: no dropout, a capture of its own
+    compiled(x, y)
+    assert compiled.stats["captures"] == 2
+
+
+def test_other_random_draws_fall_back_loudly():
+    def fwd(x):
+        from chainrule import backend
+
+        return x * cr.tensor(backend.get_rng().random(3))
+
+    _warns_once(cr.compile(fwd), cr.tensor(np.ones(3)), match="random draw")
 
 
 def test_op_without_rule_is_named_in_the_warning():

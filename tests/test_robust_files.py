@@ -80,7 +80,7 @@ def test_run_json_records_the_seed_and_every_option_to_repeat_the_run(tmp_path, 
     assert record["options"] == {
         "data": "iris", "target": None, "task": "auto", "hidden": [5, 3], "activation": "relu",
         "optimizer": "sgd", "lr": 0.02, "lr_schedule": "cosine", "epochs": 3, "batch_size": 8,
-        "test_size": 0.3, "seed": 7, "checkpoint_every": 1, "plots": False}
+        "test_size": 0.3, "seed": 7, "checkpoint_every": 1, "plots": False, "compile": False}
     again = tmp_path / "b"
     assert main([*record["command"][1:], "--out", str(again), "--no-progress"]) == 0
     assert _weights(out / "model.safetensors") == _weights(again / "model.safetensors")

@@ -10,6 +10,8 @@ import functools
 import sys
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from chainrule import autograd, backend
 from chainrule.autograd import GradMode
 from chainrule.ops import base
@@ -40,7 +42,7 @@ class Tape:
     events: list = field(default_factory=list)  # ("op", i) / ("backward", root) / ("step", opt)
     problems: list = field(default_factory=list)  # why the step cannot be replayed
     by_tensor: dict = field(default_factory=dict)  # output tensor -> its OpRecord
-    initial_grads: dict = field(default_factory=dict)  # optimiser param -> grad was None
+    in_dropout: bool = False  # inside nn.dropout: its random draw is replayed, not refused
 
 
 _VALUE_READS = ("item", "__bool__", "__float__", "__int__", "__index__", "tolist", "numpy")
@@ -152,14 +154,41 @@ class capturing:
         rng = backend.get_rng
 
         def flagged_rng(*args, **kwargs):
-            tape.problems.append("a random draw (dropout or another random op) in the step")
+            if not tape.in_dropout:
+                tape.problems.append("a random draw (a random op other than dropout) in the step")
             return rng(*args, **kwargs)
+
+        self._patch_dropout(tape)
 
         for module in list(sys.modules.values()):
             name = getattr(module, "__name__", "")
             if name.startswith("chainrule") and getattr(module, "get_rng", None) is rng:
                 self._patch(module, "get_rng", flagged_rng)
         return tape
+
+    def _patch_dropout(self, tape):
+        """Dropout draws its mask outside the ops: tag its multiply so a replay draws anew."""
+        from chainrule.nn import dropout as module
+
+        original = module.dropout
+
+        def recorded_dropout(input, p=0.5, training=True):
+            tape.in_dropout = True
+            try:
+                out = original(input, p, training)
+            finally:
+                tape.in_dropout = False
+            rec = tape.by_tensor.get(out)
+            if rec is not None and rec.op == "mul" and 0.0 < float(p) < 1.0:
+                mask = rec.parents[1]
+                draw_dtype = mask.data.dtype if mask.data.dtype in (np.float32, np.float64) \
+                    else np.dtype(np.float32)
+                rec.extra = ("dropout", float(p), draw_dtype, mask)
+            return out
+
+        for name, mod in list(sys.modules.items()):
+            if name.startswith("chainrule") and getattr(mod, "dropout", None) is original:
+                self._patch(mod, "dropout", recorded_dropout)
 
     def __exit__(self, *exc):
         for owner, name, old in reversed(self._undo):

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from chainrule import autograd
+from chainrule import autograd, backend
 from chainrule.jit.builder import Builder
 from chainrule.jit.capture import Unsupported
 from chainrule.jit.optim import FlatStore, step_function
@@ -161,6 +161,8 @@ def _lower_op(b, rec):
     rule = RULES.get(rec.op)
     if rule is None:
         raise Unsupported(f"op {rec.op!r} has no compiled rule")
+    if isinstance(rec.extra, tuple) and rec.extra[0] == "dropout":
+        _redraw_mask(b, *rec.extra[1:])
     names = [b.value(p) for p in rec.parents]
     name = rule[0](b, rec, *names)
     got = b.ns[name]
@@ -169,6 +171,22 @@ def _lower_op(b, rec):
         raise Unsupported(f"the compiled rule for {rec.op!r} made {got.dtype} {got.shape}, "
                           f"eager made {want.dtype} {want.shape}")
     b.names[id(want)] = name
+
+
+def _redraw_mask(b, p, draw_dtype, mask):
+    """nn.dropout's mask, drawn again at every replay from the library generator (the same
+    calls in the same order as eager: the same draws as an eager run with the same seed)."""
+    shape = mask.data.shape
+    draw = b.bind(np.empty(shape, draw_dtype), "buf", "t")
+    keep = b.bind(np.empty(shape, bool), "buf", "t")
+    out = b.bind(np.empty_like(mask.data), "buf", "t")
+    rng = b.const(backend.get_rng)
+    scale = b.const(mask.data.dtype.type(1.0 / (1.0 - p)))
+    b.emit(f"{rng}().random({shape!r}, dtype=np.{np.dtype(draw_dtype).name}, out={draw})")
+    b.emit(f"np.greater_equal({draw}, {p!r}, out={keep})")
+    b.emit(f"np.copyto({out}, {keep})")
+    b.emit(f"np.multiply({out}, {scale}, out={out})")
+    b.names[id(mask.data)] = out
 
 
 def _lower_backward(b, tape, root):
