@@ -455,3 +455,34 @@ def test_momentum_switched_on_and_a_new_param_group_capture_again():
     _assert_same(m_e, m_c)
     np.testing.assert_array_equal(extra_e.data, extra_c.data)
     assert compiled.stats["captures"] == 3
+
+
+@pytest.mark.parametrize("make", [
+    lambda h: h.sqrt().sum(),
+    lambda h: (h - 1).abs().mean(),
+    lambda h: F.leaky_relu(h - 1, 0.1).sum(),
+    lambda h: (F.softmax(h, dim=1) * h).sum(),
+    lambda h: F.log_softmax(h, dim=1).mean(),
+], ids=["sqrt", "abs", "leaky_relu", "softmax", "log_softmax"])
+def test_more_unary_rules_match_eager(make):
+    runs = []
+    for _ in range(2):
+        w = cr.tensor(np.linspace(0.2, 2.0, 12).reshape(3, 4), requires_grad=True)
+        opt = cr.optim.SGD([w], lr=0.05, momentum=0.5)
+
+        def step(x, w=w, opt=opt):
+            loss = make((x @ w).sigmoid() + 0.5)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        runs.append((w, step))
+    (w_e, eager), (w_c, step) = runs
+    compiled = cr.compile(step)
+    x = cr.tensor(np.linspace(-1, 1, 15).reshape(5, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        for _ in range(10):
+            np.testing.assert_array_equal(eager(x).data, compiled(x).data)
+    np.testing.assert_array_equal(w_e.data, w_c.data)

@@ -178,6 +178,65 @@ def bw_clip(b, r, g, a):
     return (b.call("np.multiply", g, inside),)
 
 
+def fw_sqrt(b, r, a):
+    return b.call("np.sqrt", a)
+
+
+def bw_sqrt(b, r, g, a):
+    return (b.call("np.true_divide", g, b.call("np.multiply", "2", b.out_name(r))),)
+
+
+def fw_abs(b, r, a):
+    return b.call("np.absolute", a)
+
+
+def bw_abs(b, r, g, a):
+    return (b.call("np.multiply", g, b.call("np.sign", a)),)
+
+
+def fw_leaky_relu(b, r, a):
+    # np.where(x > 0, x, x * slope)
+    out = b.call("np.multiply", a, repr(r.saved[0]))
+    b.emit(f"np.copyto({out}, {a}, where={b.call('np.greater', a, '0')})")
+    return out
+
+
+def bw_leaky_relu(b, r, g, a):
+    out = b.call("np.multiply", g, repr(r.saved[0]))
+    b.emit(f"np.copyto({out}, {g}, where={b.call('np.greater', a, '0')})")
+    return (out,)
+
+
+def fw_softmax(b, r, a):
+    axis = f"axis={r.saved[0]!r}"
+    e = b.call("np.exp", b.call("np.subtract", a, b.call("np.maximum.reduce", a, axis,
+                                                          "keepdims=True")))
+    b.inplace("np.true_divide", e, b.call("np.add.reduce", e, axis, "keepdims=True"))
+    return e
+
+
+def bw_softmax(b, r, g, a):
+    s = b.out_name(r)
+    gs = b.call("np.multiply", g, s)
+    total = b.call("np.add.reduce", gs, f"axis={r.saved[0]!r}", "keepdims=True")
+    return (b.call("np.subtract", gs, b.call("np.multiply", s, total)),)
+
+
+def fw_log_softmax(b, r, a):
+    axis = f"axis={r.saved[0]!r}"
+    shifted = b.call("np.subtract", a, b.call("np.maximum.reduce", a, axis, "keepdims=True"))
+    s = b.call("np.add.reduce", b.call("np.exp", shifted), axis, "keepdims=True")
+    b.inplace("np.log", s)
+    return b.call("np.subtract", shifted, s)
+
+
+def bw_log_softmax(b, r, g, a):
+    total = b.call("np.add.reduce", g, f"axis={r.saved[0]!r}", "keepdims=True")
+    t = b.call("np.exp", b.out_name(r))
+    b.inplace("np.multiply", t, total)
+    return (b.call("np.subtract", g, t),)
+
+
 # --------------------------------------------------------------------------- reductions, shape
 def _reduce_args(saved):
     axes, keepdims = saved
