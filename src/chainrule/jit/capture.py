@@ -118,7 +118,7 @@ class capturing:
                     f"an in-place tensor update ({name}) outside an optimiser")))
         inplace = Tensor._inplace
 
-        def recorded_inplace(t, ufunc, other, what):
+        def recorded_inplace(t, ufunc, other, what, *rest, **kwargs):
             if GradMode.enabled or t._backward is not None or not t.requires_grad:
                 tape.problems.append(f"an in-place update ({what}) of a tensor that is not a "
                                      "parameter under no_grad()")
@@ -126,7 +126,7 @@ class capturing:
                 tape.problems.append(f"an in-place update ({what}) by a tensor requiring grad")
             else:
                 tape.events.append(("inplace", t, ufunc, other))
-            return inplace(t, ufunc, other, what)
+            return inplace(t, ufunc, other, what, *rest, **kwargs)
 
         self._patch(Tensor, "_inplace", recorded_inplace)
         zero_ = Tensor.zero_
