@@ -486,3 +486,18 @@ def test_more_unary_rules_match_eager(make):
         for _ in range(10):
             np.testing.assert_array_equal(eager(x).data, compiled(x).data)
     np.testing.assert_array_equal(w_e.data, w_c.data)
+
+
+def test_an_integer_cast_of_an_input_inside_the_step_falls_back_instead_of_going_stale():
+    model = _mlp([4, 3], nn.ReLU, seed=0)
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y.long())  # the cast bypasses the observed ops
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = cr.tensor(np.ones((3, 4)))
+    _warns_once(cr.compile(step), x, cr.tensor(np.array([0.0, 1.0, 2.0])), match="integer cast")

@@ -29,6 +29,7 @@ class Builder:
         self._keep = []
         self._count = 0
         self.backward_from = 1 << 30
+        self.created = set()  # ids of arrays the captured step wrapped (Tape.created)
 
     # ------------------------------------------------------------------ naming
     def bind(self, array, kind, prefix):
@@ -56,6 +57,10 @@ class Builder:
                               "capture sees")
         if tensor.requires_grad:
             raise Unsupported("a tensor requiring grad that is not a parameter the step knows")
+        if id(tensor.data) in self.created and tensor.data.ndim > 0:
+            raise Unsupported("a tensor made inside the step outside the ops the capture sees "
+                              "(e.g. an integer cast such as .long(), or cr.tensor(...) of "
+                              "computed data): it may depend on the inputs")
         base = tensor.data
         while isinstance(base, np.ndarray) and base.base is not None:
             base = base.base

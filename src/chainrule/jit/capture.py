@@ -42,6 +42,7 @@ class Tape:
     events: list = field(default_factory=list)  # ("op", i) / ("backward", root) / ("step", opt)
     problems: list = field(default_factory=list)  # why the step cannot be replayed
     by_tensor: dict = field(default_factory=dict)  # output tensor -> its OpRecord
+    created: set = field(default_factory=set)  # ids of arrays wrapped during the step
     in_dropout: bool = False  # inside nn.dropout: its random draw is replayed, not refused
 
 
@@ -79,6 +80,13 @@ class capturing:
     def __enter__(self):
         if base._observer is not None:
             raise RuntimeError("compile: a captured step cannot itself capture (nested compile)")
+        try:
+            return self._install()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _install(self):
         tape = self.tape
 
         def observe(out, parents, op, saved):
@@ -159,12 +167,31 @@ class capturing:
             return rng(*args, **kwargs)
 
         self._patch_dropout(tape)
+        self._patch_wrap(tape)
 
         for module in list(sys.modules.values()):
             name = getattr(module, "__name__", "")
             if name.startswith("chainrule") and getattr(module, "get_rng", None) is rng:
                 self._patch(module, "get_rng", flagged_rng)
         return tape
+
+    def _patch_wrap(self, tape):
+        """Note every array wrapped into a tensor during the step: one that no observed op
+        made (e.g. ``y.long()``, whose integer cast bypasses the ops) may derive from the
+        inputs, and replaying it as a constant would be silently wrong."""
+        fast = sys.modules["chainrule.tensor"]._wrap  # (cr.tensor is the factory function)
+        created = tape.created
+
+        def noting_wrap(array):
+            created.add(id(array))
+            return fast(array)
+
+        for name, mod in list(sys.modules.items()):
+            if not name.startswith("chainrule") or mod is None:
+                continue
+            for attr in ("_wrap", "_leaf"):
+                if getattr(mod, attr, None) is fast:
+                    self._patch(mod, attr, noting_wrap)
 
     def _patch_dropout(self, tape):
         """Dropout draws its mask outside the ops: tag its multiply so a replay draws anew."""

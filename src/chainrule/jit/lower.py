@@ -69,6 +69,7 @@ def lower(tape, arrays, result, store=None):
     if tape.problems:
         raise Unsupported(tape.problems[0])
     b = Builder()
+    b.created = tape.created
     params = []
     for i, a in enumerate(arrays):
         name = b.bind(np.array(a, copy=True), "input", "x")
