@@ -8,15 +8,24 @@ parameters of an optimiser group, their gradients and the optimiser state become
 one flat array each, so SGD is two ufunc calls and Adam about a dozen, however many layers.
 
 Replays give the eager step's numbers bit for bit (each rule repeats the eager op's NumPy
-calls in the same order). What is fixed at capture, as in ``torch.jit.trace``/``jax.jit``:
-Python control flow and Python numbers computed inside the step. Guards decide when to
-capture again: input shapes and dtypes (a few are cached, e.g. an epoch's last short batch),
-grad mode, ``train()``/``eval()`` of the modules the step refers to, and the identity of the
-parameter and optimiser-state arrays. Hyper-parameters (a scheduler's ``lr``, momentum,
-betas, weight decay) are read from ``param_groups`` at every step. Anything the tape cannot
-express runs eagerly, with one warning naming it: an op without a compiled rule (batch norm,
-convolutions, ...), a random draw (dropout), ``.item()``/``bool(t)`` inside the step, an
-in-place tensor update outside an optimiser, an optimiser other than SGD/Adam/AdamW.
+calls in the same order; dropout draws a new mask each replay from the library generator, so
+a seeded run equals the eager run). What is fixed at capture, as in ``torch.jit.trace`` and
+``jax.jit``: Python control flow and Python numbers computed inside the step. Guards decide
+when to capture again: input shapes and dtypes (a few are cached, e.g. an epoch's last short
+batch), constant arguments, grad mode, ``train()``/``eval()`` of the modules the step refers
+to, the identity of the parameter and optimiser-state arrays, new optimiser state or param
+groups. Hyper-parameters (a scheduler's ``lr``, momentum, betas, weight decay) are read from
+``param_groups`` at every step; a scheduler stepped inside the step is replayed. Anything the
+tape cannot express runs eagerly, with one warning naming it: an op without a compiled rule
+(batch norm, convolutions, attention, gelu, ...), another random draw, ``.item()`` or
+``bool(t)`` inside the step, an in-place update of anything but a parameter under no_grad, a
+tensor made outside the ops (``y.long()``), an optimiser other than SGD/Adam/AdamW, a
+backward without ``zero_grad()`` (gradients accumulating across calls).
+
+Rules exist for: linear, matmul (2-D), add, sub, mul, div, neg, pow (number exponent), exp,
+log, sqrt, abs, relu, leaky_relu, tanh, sigmoid, softmax, log_softmax, clip, sum, mean,
+reshape, transpose, mse_loss, cross_entropy (class indices), binary_cross_entropy_with_logits
+(see :mod:`chainrule.jit.rules`), plus ``p -= lr * p.grad`` and ``p.grad.zero_()``.
 
 >>> import numpy as np, chainrule as cr
 >>> model = cr.nn.Linear(3, 1); opt = cr.optim.SGD(model.parameters(), lr=0.1)
