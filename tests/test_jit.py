@@ -501,3 +501,31 @@ def test_an_integer_cast_of_an_input_inside_the_step_falls_back_instead_of_going
 
     x = cr.tensor(np.ones((3, 4)))
     _warns_once(cr.compile(step), x, cr.tensor(np.array([0.0, 1.0, 2.0])), match="integer cast")
+
+
+def test_an_error_inside_the_step_restores_eager_mode():
+    from chainrule.ops import base
+
+    item, backward = cr.Tensor.item, cr.Tensor.backward
+
+    def step(x):
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        cr.compile(step)(cr.tensor(np.ones(2)))
+    assert base._observer is None
+    assert cr.Tensor.item is item and cr.Tensor.backward is backward
+    nested = cr.compile(lambda x: cr.compile(lambda y: y * 2)(x))
+    with pytest.raises(RuntimeError, match="nested compile"):
+        nested(cr.tensor(np.ones(2)))
+    assert base._observer is None
+
+
+def test_a_model_passed_as_an_argument_guards_its_train_eval_mode():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5))
+    fwd = cr.compile(lambda m, x: m(x))
+    x = cr.tensor(np.ones((2, 3)))
+    fwd(model, x)
+    model.eval()
+    np.testing.assert_array_equal(fwd(model, x).data, model(x).data)  # no dropout in eval
+    assert fwd.stats["captures"] == 2

@@ -51,6 +51,7 @@ from chainrule.autograd import GradMode
 from chainrule.jit.builder import Refuse
 from chainrule.jit.capture import Unsupported, capturing
 from chainrule.jit.lower import lower
+from chainrule.nn.module import Module as _Module
 from chainrule.tensor import Tensor
 
 _EAGER = object()  # cache entry: this signature runs eagerly (after one warning)
@@ -113,6 +114,8 @@ class Compiled:
                 parts.append((a.data.shape, a.data.dtype.str, a.requires_grad))
             elif isinstance(a, np.ndarray):
                 parts.append(("array", a.shape, a.dtype.str))
+            elif isinstance(a, _Module):  # a model passed in: its train/eval mode is a guard too
+                parts.append(("module", id(a), tuple(m.training for m in a.modules())))
             else:
                 parts.append(("value", type(a), a))
         parts.append(tuple(sorted(kwargs.items())))
