@@ -77,7 +77,7 @@ class Builder:
         """A fresh buffer holding ``fn(*args)``; emits ``fn(*args, out=buffer)``."""
         text = ", ".join(args)
         with np.errstate(all="ignore"):
-            probe = eval(f"{fn}({text})", self.ns, self._locals())
+            probe = eval(f"{fn}({text})", self.ns)
         out = self.bind(np.array(probe, copy=True), "buf", "t")
         self.emit(f"{fn}({text}, out={out})")
         return out
@@ -95,7 +95,7 @@ class Builder:
         otherwise each replay (a copy would go stale)."""
         used = [n for n in _NAME.findall(expr) if n in self.kind]
         with np.errstate(all="ignore"):
-            result = eval(expr, self.ns, self._locals())
+            result = eval(expr, self.ns)
         static = not any(n in self.dynamic for n in used) and any(
             isinstance(self.ns[n], np.ndarray) and np.shares_memory(result, self.ns[n])
             for n in used)
@@ -106,9 +106,6 @@ class Builder:
         self.dynamic.add(name)
         self.emit(f"{name} = {expr}")
         return name
-
-    def _locals(self):
-        return {}
 
     def guard_targets(self, target, classes):
         self.prologue.append(

@@ -39,7 +39,9 @@ class Tape:
     """What one eager run of the step did, in order."""
 
     ops: list = field(default_factory=list)
-    events: list = field(default_factory=list)  # ("op", i) / ("backward", root) / ("step", opt)
+    # ("op", i), ("backward", root, grads), ("zero_grad", opt, set_to_none),
+    # ("step", opt, stepped params), ("inplace", t, ufunc, other), ("zero_", t), ("call", fn)
+    events: list = field(default_factory=list)
     problems: list = field(default_factory=list)  # why the step cannot be replayed
     by_tensor: dict = field(default_factory=dict)  # output tensor -> its OpRecord
     created: set = field(default_factory=set)  # ids of arrays wrapped during the step
