@@ -84,7 +84,7 @@ def _value(loss):
 
 
 def available_impls():
-    impls = ["chainrule", "numpy"]
+    impls = ["chainrule", "compiled", "numpy"]
     try:
         import torch  # noqa: F401
 
@@ -118,6 +118,10 @@ def bench(key, repeats, impls):
     if "torch" in impls:
         result["vs_torch"] = result["chainrule"] / result["torch"]
     result["vs_floor"] = result["chainrule"] / result["numpy"]
+    if "compiled" in impls:  # cr.compile (issue 13)
+        result["compiled_vs_floor"] = result["compiled"] / result["numpy"]
+        if "torch" in impls:
+            result["compiled_vs_torch"] = result["compiled"] / result["torch"]
     if spec.flops_per_step:
         result["gflops"] = result["chainrule"] * spec.flops_per_step / 1e9
     return result
@@ -126,6 +130,7 @@ def bench(key, repeats, impls):
 def print_table(results, impls):
     headers = ["workload", "steps/s chainrule"] + [f"steps/s {i}" for i in impls[1:]]
     headers += ["chainrule/torch" if "torch" in impls else None, "chainrule/floor", "GFLOP/s"]
+    headers += _compiled_headers(impls)
     headers = [h for h in headers if h]
     rows = []
     for r in results:
@@ -134,6 +139,7 @@ def print_table(results, impls):
             row.append(f"{r['vs_torch']:.2f}x")
         row.append(f"{r['vs_floor']:.2f}x")
         row.append(f"{r['gflops']:.1f}" if "gflops" in r else "")
+        row += _compiled_cells(r)
         rows.append(row)
     try:
         from rich.console import Console
@@ -151,15 +157,29 @@ def print_table(results, impls):
     Console(width=160).print(table)
 
 
+def _compiled_headers(impls):
+    if "compiled" not in impls:
+        return []
+    return ["compiled/torch"] * ("torch" in impls) + ["compiled/floor"]
+
+
+def _compiled_cells(r):
+    return [f"{r[k]:.2f}x" for k in ("compiled_vs_torch", "compiled_vs_floor") if k in r]
+
+
 def markdown(results, impls):
+    extra = "".join(f" {h} |" for h in _compiled_headers(impls))
     lines = ["| workload | chainrule steps/s | " + " | ".join(f"{i} steps/s" for i in impls[1:])
-             + (" | chainrule/torch" if "torch" in impls else "") + " | chainrule/floor |",
-             "|---" * (len(impls) + 2 + ("torch" in impls)) + "|"]
+             + (" | chainrule/torch" if "torch" in impls else "") + " | chainrule/floor |"
+             + extra,
+             "|---" * (len(impls) + 2 + ("torch" in impls) + len(_compiled_headers(impls)))
+             + "|"]
     for r in results:
         cells = [f"{r['workload']}: {r['title']}"] + [f"{r[i]:,.1f}" for i in impls]
         if "torch" in impls:
             cells.append(f"{r['vs_torch']:.2f}x")
         cells.append(f"{r['vs_floor']:.2f}x")
+        cells += _compiled_cells(r)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -191,7 +211,9 @@ def main(argv=None):
         results.append(bench(key, args.repeats, impls))
         r = results[-1]
         print(f"  {key}: chainrule {r['chainrule']:,.1f} steps/s, floor ratio {r['vs_floor']:.2f}"
-              + (f", torch ratio {r['vs_torch']:.2f}" if "torch" in r else ""), flush=True)
+              + (f", torch ratio {r['vs_torch']:.2f}" if "torch" in r else "")
+              + (f"; compiled {r['compiled']:,.1f} steps/s, floor ratio "
+                 f"{r['compiled_vs_floor']:.2f}" if "compiled" in r else ""), flush=True)
     print_table(results, impls)
     if args.markdown:
         print(markdown(results, impls))

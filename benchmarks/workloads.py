@@ -411,8 +411,15 @@ def w4_torch(spec):
 IMPLS = ("chainrule", "torch", "numpy")
 
 
-def factory(key, impl):
-    return globals()[f"{key.lower()}_{impl}"]
+def _compiled(make_chainrule):
+    """The chainrule step under cr.compile (issue 13): captured once, then replayed."""
+
+    def make(spec):
+        import chainrule as cr
+
+        return cr.compile(make_chainrule(spec))
+
+    return make
 
 
 # =========================================================================== W7 (issue 9)
@@ -433,7 +440,11 @@ for _module in _EXTRA_MODULES:
     SPECS.update(_module.SPECS)
 
 
-def factory(key, impl):  # noqa: F811 - replaces the one above to look in the extra modules too
+def factory(key, impl):
+    """The ``make(spec) -> step`` of workload ``key`` done by ``impl`` (chainrule, torch,
+    numpy, or compiled: the chainrule step under cr.compile), here or in the extra modules."""
+    if impl == "compiled":
+        return _compiled(factory(key, "chainrule"))
     name = f"{key.lower()}_{impl}"
     for module in [None, *_EXTRA_MODULES]:
         fn = globals().get(name) if module is None else getattr(module, name, None)

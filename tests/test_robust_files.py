@@ -81,7 +81,7 @@ def test_run_json_records_the_seed_and_every_option_to_repeat_the_run(tmp_path, 
         "data": "iris", "target": None, "task": "auto", "hidden": [5, 3], "activation": "relu",
         "arch": "mlp",
         "optimizer": "sgd", "lr": 0.02, "lr_schedule": "cosine", "epochs": 3, "batch_size": 8,
-        "test_size": 0.3, "seed": 7, "checkpoint_every": 1, "plots": False}
+        "test_size": 0.3, "seed": 7, "checkpoint_every": 1, "plots": False, "compile": False}
     again = tmp_path / "b"
     assert main([*record["command"][1:], "--out", str(again), "--no-progress"]) == 0
     assert _weights(out / "model.safetensors") == _weights(again / "model.safetensors")
@@ -261,3 +261,13 @@ def test_predict_on_a_crafted_model_is_one_line(tmp_path, capsys):
     assert main(["predict", str(path), str(rows)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the architecture asks for a layer" in err
+
+
+def test_run_json_command_repeats_arch_and_compile(tmp_path, capsys):
+    out = tmp_path / "c"
+    assert main(["train", "--data", "digits", "--arch", "cnn", "--epochs", "1", "--compile",
+                 "--no-plots", "--out", str(out), "--no-progress"]) == 0
+    record = json.loads((out / "run.json").read_text())
+    assert record["options"]["arch"] == "cnn" and record["options"]["compile"] is True
+    assert "--compile" in record["command"]
+    assert record["command"][record["command"].index("--arch") + 1] == "cnn"

@@ -374,6 +374,7 @@ _LAZY_ATTRS = {
     "save_checkpoint": ("chainrule.io", "save_checkpoint"),
     "load_checkpoint": ("chainrule.io", "load_checkpoint"),
     "explain": ("chainrule.teach", "explain"),
+    "compile": ("chainrule.jit", "compile"),
 }
 
 

@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "the last)")
     train.add_argument("--no-plots", action="store_true",
                        help="write no pictures (no matplotlib needed)")
+    train.add_argument("--compile", action="store_true", default=None,
+                       help="capture each training step once and replay it as NumPy kernels "
+                       "into reused buffers (cr.compile; the same numbers as eager)")
     train.add_argument("--out", metavar="DIR",
                        help="output folder (default: a new runs/<data>-<date>-<time>); one "
                        "that holds another run is refused without --overwrite")
@@ -256,7 +259,8 @@ def _softmax(z):
 # ------------------------------------------------------------------------------------ train
 # Options of `chainrule train` that map one to one onto chainrule.train.RunOptions fields.
 TRAIN_OPTIONS = ("data", "target", "task", "hidden", "activation", "arch", "optimizer", "lr",
-                 "lr_schedule", "epochs", "batch_size", "test_size", "seed", "checkpoint_every")
+                 "lr_schedule", "epochs", "batch_size", "test_size", "seed", "checkpoint_every",
+                 "compile")
 
 
 def train_options(args):

@@ -21,6 +21,10 @@ _leaf = _wrap
 _ndarray = np.ndarray
 _next_seq = count(1).__next__  # creation order of recorded nodes: a topological order
 
+# chainrule.jit's capture sets this to a callable that sees every op's output, inputs, name and
+# saved values (recorded or not); None otherwise, so eager mode pays one global lookup per op.
+_observer = None
+
 
 def _record(data, op, parents, backward, saved):
     if data.__class__ is not _ndarray:  # NumPy returns scalars for 0-d results
@@ -41,6 +45,8 @@ def _record(data, op, parents, backward, saved):
 
 def unary(data, a, op, backward, saved=()):
     """The output tensor of a one-input op; records the node when ``a`` needs a gradient."""
+    if _observer is not None:
+        return _observed(data, (a,), op, backward, saved)
     if a.requires_grad and GradMode.enabled:
         return _record(data, op, (a,), backward, saved)
     return _wrap(data)
@@ -48,6 +54,8 @@ def unary(data, a, op, backward, saved=()):
 
 def binary(data, a, b, op, backward, saved=()):
     """The output tensor of a two-input op."""
+    if _observer is not None:
+        return _observed(data, (a, b), op, backward, saved)
     if (a.requires_grad or b.requires_grad) and GradMode.enabled:
         return _record(data, op, (a, b), backward, saved)
     return _wrap(data)
@@ -55,11 +63,23 @@ def binary(data, a, b, op, backward, saved=()):
 
 def node(data, parents, op, backward, saved=()):
     """The output tensor of an op with any number of inputs."""
+    if _observer is not None:
+        return _observed(data, tuple(parents), op, backward, saved)
     if GradMode.enabled:
         for p in parents:
             if p.requires_grad:
                 return _record(data, op, tuple(parents), backward, saved)
     return _wrap(data)
+
+
+def _observed(data, parents, op, backward, saved):
+    """An op's output while chainrule.jit captures a step: built as usual, then reported."""
+    if GradMode.enabled and any(p.requires_grad for p in parents):
+        out = _record(data, op, parents, backward, saved)
+    else:
+        out = _wrap(data)
+    _observer(out, parents, op, saved)
+    return out
 
 
 def needs_grad(*tensors):

@@ -70,7 +70,7 @@ class _MLPBase(BaseEstimator):
                  learning_rate=1e-3, batch_size="auto", max_iter=200, weight_decay=0.0,
                  momentum=0.9, shuffle=True, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, tol=1e-4, random_state=None, dtype="float64",
-                 verbose=False):
+                 verbose=False, compile=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -87,6 +87,7 @@ class _MLPBase(BaseEstimator):
         self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
+        self.compile = compile
 
     # ------------------------------------------------------------------ hyper-parameters
     def _checked_params(self):
@@ -264,6 +265,28 @@ class _MLPBase(BaseEstimator):
     def _stratify_holdout(self, y):
         return False
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_compiled_step", None)  # generated code: rebuilt on the next fit
+        return state
+
+    def _training_step(self, model, opt):
+        """The training step under cr.compile, kept while the model and optimiser are."""
+        cached = getattr(self, "_compiled_step", None)
+        if cached is not None and cached[0] is model and cached[1] is opt:
+            return cached[2]
+        from chainrule.jit import compile as compile_step
+
+        def training_step(xb, yb):
+            loss = self._loss(model(Tensor(xb)), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        self._compiled_step = (model, opt, compile_step(training_step))
+        return self._compiled_step[2]
+
     def _epoch(self, X, Y, p):
         """One pass over ``(X, Y)`` in mini-batches; returns the mean training loss."""
         n = X.shape[0]
@@ -271,12 +294,16 @@ class _MLPBase(BaseEstimator):
         order = self._rng.permutation(n) if self.shuffle else None
         model, opt, total = self.model_, self.optimizer_, 0.0
         model.train()
+        step = self._training_step(model, opt) if self.compile else None
         for start in range(0, n, size):
             rows = slice(start, start + size) if order is None else order[start:start + size]
-            loss = self._loss(model(Tensor(self._dense(X[rows], p["dtype"]))), Y[rows])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            if step is not None:  # compile=True: the same step, captured once and replayed
+                loss = step(self._dense(X[rows], p["dtype"]), np.ascontiguousarray(Y[rows]))
+            else:
+                loss = self._loss(model(Tensor(self._dense(X[rows], p["dtype"]))), Y[rows])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
             value = float(loss.data)
             if not np.isfinite(value):
                 raise ValueError(

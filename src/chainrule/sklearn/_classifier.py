@@ -44,6 +44,8 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
             or ``'float32'`` (faster; a row's outputs may then change in the last float32
             bits with the batch it is predicted in, as BLAS blocks differently).
         verbose: print the loss of every epoch.
+        compile: run each training step under ``cr.compile`` (captured once per batch
+            shape, then replayed into reused buffers; the same fitted weights).
 
     Fitted attributes: ``classes_``, ``n_features_in_`` (and ``feature_names_in_``),
     ``n_outputs_``, ``out_activation_``, ``loss_curve_`` (mean training loss per epoch),

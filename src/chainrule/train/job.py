@@ -98,6 +98,7 @@ class RunOptions:
     seed: int = 0
     checkpoint_every: int = 1
     plots: bool = True
+    compile: bool = False  # each step under cr.compile (issue 13): the same numbers, replayed
     # A new option is a field here (recorded in run.json, so --resume repeats it), a line in
     # cli.TRAIN_OPTIONS and an argparse argument; model options are read by build_model.
 
@@ -499,6 +500,8 @@ def _command(opts) -> list:
         args += ["--target", str(opts.target)]
     if not opts.plots:
         args.append("--no-plots")
+    if opts.compile:
+        args.append("--compile")
     return args
 
 
@@ -548,7 +551,7 @@ def _train(opts, spec, table, prep, folder, checkpoint, resume_from, record, pro
                           progress=progress, seed=opts.seed, scheduler=scheduler,
                           scheduler_interval=interval, callbacks=callbacks,
                           checkpoint=checkpoint, checkpoint_every=opts.checkpoint_every,
-                          resume=resume_from)
+                          resume=resume_from, compile=bool(opts.compile))
     except TrainingInterrupted as e:
         e.signal = signals.received or signal.SIGINT
         e.folder = folder

@@ -458,7 +458,8 @@ def _live(reporter):
 def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32,
         val_data=None, metrics="auto", scheduler=None, callbacks=(), progress=True,
         shuffle: bool = True, seed=None, resume=None, checkpoint=None,
-        scheduler_interval: str = "epoch", checkpoint_every: int = 1) -> History:
+        scheduler_interval: str = "epoch", checkpoint_every: int = 1,
+        compile: bool = False) -> History:
     """Train ``model`` with minibatch gradient descent and return its `History`.
 
     Args:
@@ -502,6 +503,10 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
             ``epochs * len(loader)`` for the whole run). ``ReduceLROnPlateau`` only steps per
             epoch (``"batch"`` raises ValueError). A resumed run must use the interval of the
             run that wrote the checkpoint (ValueError otherwise).
+        compile: run each training step under ``cr.compile`` (captured once per batch shape,
+            then replayed as NumPy kernels into reused buffers; the same numbers as eager).
+            A model with dropout, batch norm or ops without a compiled rule trains eagerly
+            after one warning. A non-finite loss is detected after the step, not before it.
 
     Returns:
         `History` with one entry per epoch (``loss``, metrics, ``val_*``, ``lr``, ``seconds``).
@@ -532,6 +537,7 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
     val_size = batch_size if isinstance(batch_size, int) and batch_size > 256 else 256
     run = Run(model, loss_fn, optimizer, scheduler, loader, History(), epochs,
               scheduler_interval)
+    run.compiled_step = _compiled_step(model, loss_fn, optimizer) if compile else None
     for cb in callbacks:
         cb.on_train_begin(run)
     start, finished = 0, False
@@ -589,6 +595,24 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
     return run.history
 
 
+def _compiled_step(model, loss_fn, optimizer):
+    """fit's training step under cr.compile: returns (loss, outputs, matched targets)."""
+    from chainrule.jit import compile as compile_step
+
+    kind = loss_kind(loss_fn)
+
+    def training_step(xb, yb):
+        optimizer.zero_grad()
+        out = model(xb)
+        yb = match_target(out, yb, kind)
+        loss = loss_fn(out, yb)
+        loss.backward()
+        optimizer.step()
+        return loss, out, yb
+
+    return compile_step(training_step)
+
+
 def _train_epoch(run, fns, callbacks, reporter, live, last_good):
     """One pass over the training data; returns the epoch's ``loss`` and metrics."""
     model, loss_fn, optimizer = run.model, run.loss_fn, run.optimizer
@@ -601,17 +625,24 @@ def _train_epoch(run, fns, callbacks, reporter, live, last_good):
     # Per-batch scheduling steps right after optimizer.step(), as in PyTorch.
     batch_scheduler = run.scheduler if run.scheduler_interval == "batch" else None
     kind = loss_kind(loss_fn)
+    compiled = getattr(run, "compiled_step", None)
     for b, batch in enumerate(run.loader, 1):
         xb, yb = _split_batch(batch, "fit")
-        optimizer.zero_grad()
-        out = model(xb)
-        yb = match_target(out, yb, kind)
-        loss = loss_fn(out, yb)
-        value = _loss_value(loss, "fit")
-        if not math.isfinite(value):
-            _diverged(run, b, steps, value, last_good)
-        loss.backward()
-        optimizer.step()
+        if compiled is not None:  # the same step, replayed (fit(compile=True))
+            loss, out, yb = compiled(xb, yb)
+            value = _loss_value(loss, "fit")
+            if not math.isfinite(value):
+                _diverged(run, b, steps, value, last_good)
+        else:
+            optimizer.zero_grad()
+            out = model(xb)
+            yb = match_target(out, yb, kind)
+            loss = loss_fn(out, yb)
+            value = _loss_value(loss, "fit")
+            if not math.isfinite(value):
+                _diverged(run, b, steps, value, last_good)
+            loss.backward()
+            optimizer.step()
         if batch_scheduler is not None:
             batch_scheduler.step()
             run.lr = _current_lr(optimizer)

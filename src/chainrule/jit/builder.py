@@ -1,0 +1,116 @@
+"""The program builder: names every array of a captured step, allocates the buffers once and
+collects the straight-line source of the replay."""
+
+import re
+
+import numpy as np
+
+from chainrule.jit.capture import Unsupported
+from chainrule.tensor import _wrap
+
+_NAME = re.compile(r"\b[a-z]+\d+\b")
+
+
+class Refuse(Exception):
+    """Raised by a replay before it changes any state: the call runs eagerly (and captures)."""
+
+
+class Builder:
+    """Arrays by name (``ns``), the lines of the replay, and which names are which kind."""
+
+    def __init__(self):
+        self.ns = {"np": np, "Refuse": Refuse, "wrap": _wrap}
+        self.names = {}  # id(array) -> name
+        self.kind = {}  # name -> "input" | "param" | "const" | "buf" | "view"
+        self.lines = []
+        self.prologue = []
+        self.dynamic = set()  # names assigned inside the replay (views of per-call arrays)
+        self.viewed = set()  # buffers that some static view looks into
+        self._keep = []
+        self._count = 0
+        self.backward_from = 1 << 30
+        self.created = set()  # ids of arrays the captured step wrapped (Tape.created)
+
+    # ------------------------------------------------------------------ naming
+    def bind(self, array, kind, prefix):
+        name = f"{prefix}{self._count}"
+        self._count += 1
+        self.ns[name] = array
+        self.kind[name] = kind
+        if isinstance(array, np.ndarray):
+            self.names[id(array)] = name
+            self._keep.append(array)
+        return name
+
+    def const(self, value):
+        if isinstance(value, np.ndarray) and id(value) in self.names:
+            return self.names[id(value)]
+        return self.bind(value, "const", "k")
+
+    def value(self, tensor):
+        """The name of a tensor's array: a buffer, an input, a parameter or a constant."""
+        name = self.names.get(id(tensor.data))
+        if name is not None:
+            return name
+        if tensor._backward is not None:
+            raise Unsupported(f"the output of op {tensor.op!r} was made outside the ops the "
+                              "capture sees")
+        if tensor.requires_grad:
+            raise Unsupported("a tensor requiring grad that is not a parameter the step knows")
+        if id(tensor.data) in self.created and tensor.data.ndim > 0:
+            raise Unsupported("a tensor made inside the step outside the ops the capture sees "
+                              "(e.g. an integer cast such as .long(), or cr.tensor(...) of "
+                              "computed data): it may depend on the inputs")
+        base = tensor.data
+        while isinstance(base, np.ndarray) and base.base is not None:
+            base = base.base
+            if id(base) in self.names and self.kind[self.names[id(base)]] != "const":
+                raise Unsupported("a tensor derived from the step's inputs outside the ops the "
+                                  "capture sees (e.g. .detach() or a NumPy round trip)")
+        return self.const(tensor.data)
+
+    # ------------------------------------------------------------------ code
+    def emit(self, line):
+        self.lines.append(line)
+
+    def call(self, fn, *args):
+        """A fresh buffer holding ``fn(*args)``; emits ``fn(*args, out=buffer)``."""
+        text = ", ".join(args)
+        with np.errstate(all="ignore"):
+            probe = eval(f"{fn}({text})", self.ns)
+        out = self.bind(np.array(probe, copy=True), "buf", "t")
+        self.emit(f"{fn}({text}, out={out})")
+        return out
+
+    def inplace(self, fn, target, other=None, first=True):
+        if other is None:
+            self.emit(f"{fn}({target}, out={target})")
+        elif first:
+            self.emit(f"{fn}({target}, {other}, out={target})")
+        else:
+            self.emit(f"{fn}({other}, {target}, out={target})")
+
+    def view(self, expr):
+        """A view such as ``t3.reshape(...)``: made once if it looks into a fixed buffer,
+        otherwise each replay (a copy would go stale)."""
+        used = [n for n in _NAME.findall(expr) if n in self.kind]
+        with np.errstate(all="ignore"):
+            result = eval(expr, self.ns)
+        static = not any(n in self.dynamic for n in used) and any(
+            isinstance(self.ns[n], np.ndarray) and np.shares_memory(result, self.ns[n])
+            for n in used)
+        if static:
+            self.viewed.update(used)
+            return self.bind(result, "view", "v")
+        name = self.bind(result, "view", "d")
+        self.dynamic.add(name)
+        self.emit(f"{name} = {expr}")
+        return name
+
+    def guard_targets(self, target, classes):
+        self.prologue.append(
+            f"if {target}.size and ({target}.min() < 0 or {target}.max() >= {classes}): "
+            f"raise Refuse('cross_entropy: a target outside 0..{classes - 1}')")
+
+    def out_name(self, rec):
+        return self.names[id(rec.out.data)]

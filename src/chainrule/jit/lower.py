@@ -1,0 +1,256 @@
+"""Lowering: a captured :class:`~chainrule.jit.capture.Tape` becomes one straight-line Python
+function over preallocated NumPy buffers (forward kernels, the backward the engine ran, and
+the optimiser updates), with no Tensor objects, no graph and no dispatch."""
+
+import re
+
+import numpy as np
+
+from chainrule import autograd, backend
+from chainrule.jit.builder import Builder
+from chainrule.jit.capture import Unsupported
+from chainrule.jit.optim import FlatStore, step_function
+from chainrule.jit.rules import RULES
+from chainrule.tensor import Tensor, _wrap
+
+_NP_CALL = re.compile(r"\bnp\.([a-z_]+(?:\.reduce)?)\(")
+
+
+def _bind_np(scope, path):
+    name = "_np_" + path.replace(".", "_")
+    if name not in scope:
+        obj = np
+        for part in path.split("."):
+            obj = getattr(obj, part)
+        scope[name] = obj
+    return name
+
+
+class Program:
+    """One compiled step: ``run(arrays)`` replays it; ``source`` is its text."""
+
+    def __init__(self, builder, source, n_inputs, store, buffers):
+        self.source = source
+        self.n_inputs = n_inputs
+        self.store = store
+        self.buffers = buffers  # name -> (shape, dtype, kind), for the listing
+        scope = builder.ns
+        # np.add.reduce(...) -> _np_add_reduce(...): one global lookup per kernel, not three.
+        fast = _NP_CALL.sub(lambda m: _bind_np(scope, m.group(1)) + "(", source)
+        exec(compile(fast, "<chainrule.compile>", "exec"), scope)
+        self._replay = scope["replay"]
+
+    def run(self, arrays):
+        return self._replay(*arrays)
+
+    def listing(self):
+        """The kernels and buffers of the step, as text."""
+        lines = ["# buffers"]
+        for name, (shape, dtype, kind) in self.buffers.items():
+            lines.append(f"#   {name:<6} {kind:<6} {dtype} {shape}")
+        return "\n".join(lines) + "\n" + self.source
+
+
+def _leaves(tape):
+    leaves, seen = [], set()
+    for rec in tape.ops:
+        for p, req in zip(rec.parents, rec.req):
+            if req and p._backward is None and p not in seen:
+                seen.add(p)
+                leaves.append(p)
+    return leaves
+
+
+def lower(tape, arrays, result, store=None):
+    """The :class:`Program` replaying ``tape``; raises Unsupported for what it cannot express.
+
+    ``arrays``: the step's array arguments in order. ``store``: a :class:`FlatStore` to reuse
+    (from an earlier capture of the same step with other shapes)."""
+    if tape.problems:
+        raise Unsupported(tape.problems[0])
+    b = Builder()
+    b.created = tape.created
+    params = []
+    for i, a in enumerate(arrays):
+        name = b.bind(np.array(a, copy=True), "input", "x")
+        b.names[id(a)] = name
+        params.append(f"a{i}")
+    leaves = _leaves(tape)
+    steps = [(e[1], e[2]) for e in tape.events if e[0] == "step"]
+    if store is None or set(store.leaves) != set(leaves) or not store.intact():
+        store = FlatStore(leaves, steps)
+    for p in leaves:
+        b.bind(p.data, "param", "p")
+    grad_name = {p: b.bind(store.grad[p], "grad", "g") for p in leaves}
+    grad_leaf = {name: p for p, name in grad_name.items()}
+    state = dict.fromkeys(leaves, "unknown")  # none / zero / value: each leaf's .grad
+    uncleared = set()
+    for event in tape.events:
+        kind = event[0]
+        if kind == "op":
+            _lower_op(b, tape.ops[event[1]])
+        elif kind == "backward":
+            for leaf, array in event[2].items():  # later reads of leaf.grad read its buffer
+                if leaf in grad_name:
+                    b.names[id(array)] = grad_name[leaf]
+            for leaf, g in _lower_backward(b, tape, event[1]):
+                if state[leaf] == "value":
+                    raise Unsupported("two backward passes reach one parameter in a step")
+                if state[leaf] == "unknown":
+                    uncleared.add(leaf)
+                state[leaf] = "value"
+                _deliver(b, g, grad_name[leaf], store.grad[leaf])
+        elif kind == "zero_grad":
+            opt, set_to_none = event[1], event[2]
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    if p not in state:
+                        continue
+                    if set_to_none:
+                        state[p] = "none"
+                    else:
+                        if state[p] == "value":
+                            b.emit(f"{grad_name[p]}.fill(0)")
+                        state[p] = "zero"
+        elif kind == "inplace":  # p -= lr * p.grad under no_grad, as Tensor._inplace does
+            t, ufunc, other = event[1], event[2], event[3]
+            if isinstance(other, Tensor):
+                other = b.value(other)
+            elif isinstance(other, np.ndarray):
+                other = b.const(other)
+            else:
+                other = repr(other)
+            target = b.value(t)
+            b.emit(f"np.{ufunc.__name__}({target}, {other}, out={target}, casting='same_kind')")
+        elif kind == "zero_":
+            name = b.value(event[1])
+            leaf = grad_leaf.get(name)
+            if leaf is None:
+                raise Unsupported("zero_() of a tensor other than a parameter's .grad")
+            b.emit(f"{name}.fill(0)")
+            state[leaf] = "zero"
+        elif kind == "call":  # a Python call replayed as is (a scheduler's step)
+            b.emit(f"{b.const(event[1])}()")
+        else:  # an optimiser step
+            opt, stepped = event[1], event[2]
+            for p in stepped:
+                if p in state and state[p] not in ("value", "zero"):
+                    raise Unsupported("optimizer.step() before backward in the step")
+            b.emit(f"{b.const(step_function(opt, store))}()")
+    for leaf in leaves:  # the step set p.grad = None itself (the tutorial's loop)
+        if leaf.grad is None and state[leaf] in ("value", "zero"):
+            state[leaf] = "none"
+    for leaf in uncleared:
+        if state[leaf] == "value":
+            raise Unsupported("backward without zero_grad() in the step: gradients would "
+                              "accumulate across calls")
+    grads = {p: _wrap(store.grad[p]) for p in leaves if state[p] in ("value", "zero")}
+    nones = [p for p in leaves if state[p] == "none"]
+    if grads or nones:
+        b.emit(f"{b.const(_grad_setter(grads, nones))}()")
+    b.emit(f"return {_outputs(b, result)}")
+    body = b.prologue + b.lines
+    source = f"def replay({', '.join(params)}):\n"
+    source += "".join(f"    np.copyto({b.names[id(a)]}, a{i})\n" for i, a in enumerate(arrays))
+    source += "".join(f"    {line}\n" for line in body)
+    buffers = {n: (getattr(v, "shape", ()), getattr(v, "dtype", type(v).__name__), b.kind[n])
+               for n, v in b.ns.items() if n in b.kind and isinstance(v, np.ndarray)}
+    return Program(b, source, len(arrays), store, buffers)
+
+
+def _lower_op(b, rec):
+    rule = RULES.get(rec.op)
+    if rule is None:
+        raise Unsupported(f"op {rec.op!r} has no compiled rule")
+    if isinstance(rec.extra, tuple) and rec.extra[0] == "dropout":
+        _redraw_mask(b, *rec.extra[1:])
+    names = [b.value(p) for p in rec.parents]
+    name = rule[0](b, rec, *names)
+    got = b.ns[name]
+    want = rec.out.data
+    if got.shape != want.shape or got.dtype != want.dtype:
+        raise Unsupported(f"the compiled rule for {rec.op!r} made {got.dtype} {got.shape}, "
+                          f"eager made {want.dtype} {want.shape}")
+    b.names[id(want)] = name
+
+
+def _redraw_mask(b, p, draw_dtype, mask):
+    """nn.dropout's mask, drawn again at every replay from the library generator (the same
+    calls in the same order as eager: the same draws as an eager run with the same seed)."""
+    shape = mask.data.shape
+    draw = b.bind(np.empty(shape, draw_dtype), "buf", "t")
+    keep = b.bind(np.empty(shape, bool), "buf", "t")
+    out = b.bind(np.empty_like(mask.data), "buf", "t")
+    rng = b.const(backend.get_rng)
+    scale = b.const(mask.data.dtype.type(1.0 / (1.0 - p)))
+    b.emit(f"{rng}().random({shape!r}, dtype=np.{np.dtype(draw_dtype).name}, out={draw})")
+    b.emit(f"np.greater_equal({draw}, {p!r}, out={keep})")
+    b.emit(f"np.copyto({out}, {keep})")
+    b.emit(f"np.multiply({out}, {scale}, out={out})")
+    b.names[id(mask.data)] = out
+
+
+def _lower_backward(b, tape, root):
+    """The backward engine's traversal, as kernels; returns [(leaf, gradient name)]."""
+    seed = b.const(np.ones(root.data.shape, dtype=root.data.dtype))
+    grads = {root: seed}
+    start = len(b.kind)
+    b.backward_from = start
+    delivered = []
+    for node in autograd._reachable(root):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node._backward is None:
+            delivered.append((node, g))
+            continue
+        if node._retain:
+            raise Unsupported("retain_grad() on an intermediate tensor in the step")
+        rec = tape.by_tensor.get(node)
+        if rec is None:
+            raise Unsupported(f"op {node.op!r} was recorded outside the capture")
+        names = [b.value(p) for p in rec.parents]
+        parent_grads = RULES[rec.op][1](b, rec, g, *names)
+        for parent, pg in zip(node.parents, parent_grads):
+            if pg is not None and parent.requires_grad:
+                prev = grads.get(parent)
+                grads[parent] = pg if prev is None else b.call("np.add", prev, pg)
+    return delivered
+
+
+def _deliver(b, g, target_name, target):
+    """Make the leaf's gradient array hold ``g``: by writing the kernel that made ``g`` straight
+    into it where that is safe, else with one copy."""
+    arr = b.ns[g]
+    names = list(b.kind)
+    fresh = (b.kind[g] == "buf" and g not in b.viewed and names.index(g) >= b.backward_from
+             and arr.shape == target.shape and arr.dtype == target.dtype
+             and not getattr(b, "_delivered", set()).intersection({g}))
+    if fresh:
+        b.ns[g] = target
+        b._delivered = getattr(b, "_delivered", set()) | {g}
+        return
+    b.emit(f"np.copyto({target_name}, {g}, casting='unsafe')")
+
+
+def _grad_setter(grads, nones):
+    pairs = list(grads.items())
+
+    def set_grads():
+        for p, t in pairs:
+            p.grad = t
+        for p in nones:
+            p.grad = None
+
+    return set_grads
+
+
+def _outputs(b, result):
+    if result is None:
+        return "None"
+    if isinstance(result, Tensor):
+        return f"wrap({b.value(result)}.copy())"
+    if isinstance(result, (tuple, list)):
+        items = ", ".join(_outputs(b, r) for r in result)
+        return f"({items},)" if isinstance(result, tuple) else f"[{items}]"
+    raise Unsupported(f"the step returns a {type(result).__name__}; return tensors (or None)")
