@@ -9,6 +9,7 @@ and data, drawn from one seeded NumPy generator, so their losses can be compared
 from dataclasses import dataclass
 
 import numpy as np
+from floor_kernels import adam_update
 
 
 @dataclass(frozen=True)
@@ -349,16 +350,7 @@ def _mlp_numpy(sizes, batch, optimizer, lr, seed):
             for p, gp in zip(params, grads):
                 p -= lr * gp
         else:
-            t[0] += 1
-            c1 = 1 - beta1 ** t[0]
-            c2 = 1 - beta2 ** t[0]
-            for p, gp, mi, vi in zip(params, grads, m, v):
-                mi *= beta1
-                mi += (1 - beta1) * gp
-                vi *= beta2
-                vi += (1 - beta2) * gp * gp
-                denom = np.sqrt(vi / c2) + eps
-                p -= (lr / c1) * mi / denom
+            adam_update(params, grads, m, v, t, lr, beta1, beta2, eps)
         return loss
 
     return step

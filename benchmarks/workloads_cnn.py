@@ -12,6 +12,7 @@ between layers (a library that takes and returns PyTorch's ``(N, C, H, W)`` cann
 """
 
 import numpy as np
+from floor_kernels import adam_update
 from numpy.lib.stride_tricks import as_strided
 
 W5 = ("W5", "lenet 1x28x28 conv6-pool-conv16-pool-120-84-10, Adam, batch 64", 100,
@@ -169,16 +170,7 @@ def lenet_numpy(batch=BATCH):
         g = _col2im(c2w.T @ g, p1.shape, 5)
         g = _unpool(g, mask1).reshape(6, -1) * (z1 > 0)
         grads[0], grads[1] = g @ cols1.T, g.sum(1)
-        t[0] += 1
-        c1 = 1 - beta1 ** t[0]
-        c2 = 1 - beta2 ** t[0]
-        for p, gp, mi, vi in zip(params, grads, m, v):
-            mi *= beta1
-            mi += (1 - beta1) * gp
-            vi *= beta2
-            vi += (1 - beta2) * gp * gp
-            denom = np.sqrt(vi / c2) + eps
-            p -= (LR / c1) * mi / denom
+        adam_update(params, grads, m, v, t, LR, beta1, beta2, eps)
         return loss
 
     return step

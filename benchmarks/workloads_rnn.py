@@ -7,6 +7,7 @@ start from the same weights and the same batch, drawn from one seeded generator.
 """
 
 import numpy as np
+from floor_kernels import adam_update
 from workloads import Spec, _library
 
 V, E, H, T, B = 65, 64, 128, 64, 32
@@ -198,16 +199,7 @@ def w6_numpy(spec):
         gemb = np.zeros_like(emb)
         np.add.at(gemb, xf, gX)
         grads = [gemb, gW_ih, gW_hh, gb, gb, gW_out, gb_out]
-        t_adam[0] += 1
-        c1 = 1 - beta1 ** t_adam[0]
-        c2 = 1 - beta2 ** t_adam[0]
-        for p, gp, mi, vi in zip(params, grads, m, v):
-            mi *= beta1
-            mi += (1 - beta1) * gp
-            vi *= beta2
-            vi += (1 - beta2) * gp * gp
-            denom = np.sqrt(vi / c2) + eps
-            p -= (LR / c1) * mi / denom
+        adam_update(params, grads, m, v, t_adam, LR, beta1, beta2, eps)
         return loss
 
     return step

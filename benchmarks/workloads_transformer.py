@@ -11,6 +11,7 @@ once from a seeded generator and cycled, identically for the three implementatio
 """
 
 import numpy as np
+from floor_kernels import adam_update
 
 VOCAB, D_MODEL, HEADS, BLOCKS, CONTEXT, BATCH, FF, LR = 65, 64, 2, 2, 64, 32, 256, 1e-3
 N_BATCHES = 16
@@ -300,17 +301,7 @@ def make_numpy(batch=BATCH, context=CONTEXT, seed=0):
         gtok = np.zeros_like(P["token_embedding"])
         np.add.at(gtok, ids.reshape(-1), gx.reshape(M, E))
         grads["token_embedding"] = gtok
-        t[0] += 1
-        c1 = 1 - beta1 ** t[0]
-        c2 = 1 - beta2 ** t[0]
-        for name, p, mi, vi in zip(names, params, m, v):
-            gp = grads[name]
-            mi *= beta1
-            mi += (1 - beta1) * gp
-            vi *= beta2
-            vi += (1 - beta2) * gp * gp
-            denom = np.sqrt(vi / c2) + eps
-            p -= (LR / c1) * mi / denom
+        adam_update(params, [grads[name] for name in names], m, v, t, LR, beta1, beta2, eps)
         return loss
 
     return step

@@ -14,7 +14,7 @@ from chainrule.ops.activation import (
 )
 from chainrule.ops.arithmetic import add, astype, div, linear, matmul, mul, neg, pow, rpow, sub
 from chainrule.ops.attention import scaled_dot_product_attention
-from chainrule.ops.base import unbroadcast
+from chainrule.ops.base import reflected, unbroadcast
 from chainrule.ops.conv import conv1d, conv2d, pad
 from chainrule.ops.conversion import clone, contiguous, eq, equal, ge, gt, histc, le, lt, ne
 from chainrule.ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
@@ -134,14 +134,6 @@ _SHAPE_INDEXING_LINALG = [
 ]
 
 
-def _reflected(fn):
-    def reflected(self, other):
-        return fn(other, self)
-
-    reflected.__name__ = f"r{fn.__name__}"
-    return reflected
-
-
 # --- opsmath: the everyday operator set (issue 12: elementwise, activations, reductions, scans)
 from chainrule.ops import forms as _forms  # noqa: E402
 from chainrule.ops import logical as _logical  # noqa: E402
@@ -195,19 +187,19 @@ _OPSMATH_REDUCTIONS = (all, amax, amin, any, argmax, argmin, median, norm, prod,
 def install_tensor_methods(cls):
     """Give Tensor its operators and op methods (called once, from tensor.py)."""
     cls.__add__ = add
-    cls.__radd__ = _reflected(add)
+    cls.__radd__ = reflected(add)
     cls.__sub__ = sub
-    cls.__rsub__ = _reflected(sub)
+    cls.__rsub__ = reflected(sub)
     cls.__mul__ = mul
-    cls.__rmul__ = _reflected(mul)
+    cls.__rmul__ = reflected(mul)
     cls.__truediv__ = div
-    cls.__rtruediv__ = _reflected(div)
+    cls.__rtruediv__ = reflected(div)
     cls.__neg__ = neg
     cls.__pos__ = lambda self: self
     cls.__pow__ = pow
     cls.__rpow__ = rpow
     cls.__matmul__ = matmul
-    cls.__rmatmul__ = _reflected(matmul)
+    cls.__rmatmul__ = reflected(matmul)
     cls.__getitem__ = getitem
     cls.__abs__ = abs
     for fn in (sum, mean, max, min, var, exp, log, sqrt, abs, tanh, sigmoid, relu, clip, reshape,

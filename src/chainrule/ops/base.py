@@ -154,6 +154,21 @@ def promote_operands(a, b):
     return a, b
 
 
+def reflected(fn):
+    """``fn`` with its operands swapped: the ``__radd__``-style method of a binary op.
+
+    >>> from chainrule.ops.arithmetic import sub
+    >>> reflected(sub)(_leaf(np.array(1.0)), 3.0).item()
+    2.0
+    """
+
+    def swapped(self, other):
+        return fn(other, self)
+
+    swapped.__name__ = f"r{fn.__name__}"
+    return swapped
+
+
 def unbroadcast(g, shape):
     """Sum ``g`` down to ``shape``: the adjoint of NumPy broadcasting.
 

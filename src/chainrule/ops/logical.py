@@ -12,7 +12,7 @@ Every result is a bool (or integer) tensor that never requires grad.
 
 import numpy as np
 
-from chainrule.ops.base import _leaf
+from chainrule.ops.base import _leaf, reflected
 from chainrule.tensor import Tensor
 
 
@@ -206,26 +206,18 @@ __all__ = [
 ]
 
 
-def _reflected(fn):
-    def reflected(self, other):
-        return fn(other, self)
-
-    reflected.__name__ = f"r{fn.__name__}"
-    return reflected
-
-
 def install_tensor_methods(cls):
     """``x.isnan()``, ``x & y``, ``~x``, ``x << 2`` ... on Tensor."""
     for name in __all__:
         setattr(cls, name, globals()[name])
     cls.__and__ = bitwise_and
-    cls.__rand__ = _reflected(bitwise_and)
+    cls.__rand__ = reflected(bitwise_and)
     cls.__or__ = bitwise_or
-    cls.__ror__ = _reflected(bitwise_or)
+    cls.__ror__ = reflected(bitwise_or)
     cls.__xor__ = bitwise_xor
-    cls.__rxor__ = _reflected(bitwise_xor)
+    cls.__rxor__ = reflected(bitwise_xor)
     cls.__invert__ = bitwise_not
     cls.__lshift__ = bitwise_left_shift
-    cls.__rlshift__ = _reflected(bitwise_left_shift)
+    cls.__rlshift__ = reflected(bitwise_left_shift)
     cls.__rshift__ = bitwise_right_shift
-    cls.__rrshift__ = _reflected(bitwise_right_shift)
+    cls.__rrshift__ = reflected(bitwise_right_shift)

@@ -18,6 +18,7 @@ from chainrule.ops.base import (
     node,
     operands,
     promote_operands,
+    reflected,
     shape_error,
     unary,
     unbroadcast,
@@ -241,19 +242,11 @@ __all__ = ["ceil", "floor", "floor_divide", "fmod", "frac", "nan_to_num", "remai
            "sign", "trunc"]
 
 
-def _reflected(fn):
-    def reflected(self, other):
-        return fn(other, self)
-
-    reflected.__name__ = f"r{fn.__name__}"
-    return reflected
-
-
 def install_tensor_methods(cls):
     """``x.floor()``, ``x % y``, ``x // y`` and the other ops of this module as methods."""
     for name in __all__:
         setattr(cls, name, globals()[name])
     cls.__mod__ = remainder
-    cls.__rmod__ = _reflected(remainder)
+    cls.__rmod__ = reflected(remainder)
     cls.__floordiv__ = floor_divide
-    cls.__rfloordiv__ = _reflected(floor_divide)
+    cls.__rfloordiv__ = reflected(floor_divide)
