@@ -154,7 +154,7 @@ movedim = moveaxis
 ger = outer
 row_stack = vstack
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 cat = concat  # PyTorch's name
 clamp = clip
