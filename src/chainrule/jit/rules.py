@@ -124,7 +124,9 @@ def fw_relu(b, r, a):
 
 
 def bw_relu(b, r, g, a):
-    return (b.call("np.multiply", g, b.call("np.greater", b.out_name(r), "0")),)
+    # the eager rule: g * ~(out <= 0) (a NaN input passes its gradient on)
+    passes = b.call("np.logical_not", b.call("np.less_equal", b.out_name(r), "0"))
+    return (b.call("np.multiply", g, passes),)
 
 
 def fw_tanh(b, r, a):
