@@ -122,7 +122,15 @@ def make_chainrule(batch=BATCH, context=CONTEXT, seed=0):
     data = _cycle([(cr.tensor(x), cr.tensor(y.reshape(-1)))
                    for x, y in transformer_batches(batch, context)])
     optimizer = cr.optim.Adam(model.parameters(), lr=LR)
-    cross_entropy = cr.nn.functional.cross_entropy
+    return _next_token_step(model, cr.nn.functional.cross_entropy, optimizer, data)
+
+
+def w7_chainrule(spec):
+    return make_chainrule()
+
+
+def _next_token_step(model, cross_entropy, optimizer, data):
+    """One training step, the same text for chainrule and PyTorch (they share the API)."""
 
     def step():
         x, y = data()
@@ -133,10 +141,6 @@ def make_chainrule(batch=BATCH, context=CONTEXT, seed=0):
         return loss
 
     return step
-
-
-def w7_chainrule(spec):
-    return make_chainrule()
 
 
 # --------------------------------------------------------------------------- PyTorch eager
@@ -170,17 +174,7 @@ def make_torch(batch=BATCH, context=CONTEXT, seed=0):
     data = _cycle([(torch.from_numpy(x), torch.from_numpy(y.reshape(-1)))
                    for x, y in transformer_batches(batch, context)])
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    cross_entropy = nn.functional.cross_entropy
-
-    def step():
-        x, y = data()
-        loss = cross_entropy(model(x).reshape(-1, VOCAB), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
+    return _next_token_step(model, nn.functional.cross_entropy, optimizer, data)
 
 
 def w7_torch(spec):

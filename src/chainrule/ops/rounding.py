@@ -169,11 +169,7 @@ def fmod(a, b):
 
 
 def _fmod_backward(g, node):
-    a, b = node.parents
-    with _quiet():
-        q = np.trunc(a.data / b.data) if b.requires_grad else None
-    return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
-            unbroadcast(-g * q, b.data.shape) if b.requires_grad else None)
+    return _modular_grads(g, node, np.trunc)
 
 
 def remainder(a, b):
@@ -187,9 +183,14 @@ def remainder(a, b):
 
 
 def _remainder_backward(g, node):
+    return _modular_grads(g, node, np.floor)
+
+
+def _modular_grads(g, node, rounding):
+    """``a − rounding(a/b)·b``: d/da = 1, d/db = −rounding(a/b)."""
     a, b = node.parents
     with _quiet():
-        q = np.floor(a.data / b.data) if b.requires_grad else None
+        q = rounding(a.data / b.data) if b.requires_grad else None
     return (unbroadcast(g, a.data.shape) if a.requires_grad else None,
             unbroadcast(-g * q, b.data.shape) if b.requires_grad else None)
 

@@ -423,11 +423,7 @@ def tril(a, diagonal=0, *, k=None):
     >>> cr.tril(cr.ones(2, 2)).tolist()
     [[1.0, 0.0], [1.0, 1.0]]
     """
-    a = as_tensor(a)
-    k = diagonal if k is None else k
-    if a.data.ndim < 2:
-        raise ValueError(f"tril: needs at least 2 dims, got shape {a.data.shape}")
-    return unary(np.tril(a.data, k), a, "tril", _tril_backward, (int(k),))
+    return _triangle(a, diagonal if k is None else k, np.tril, "tril", _tril_backward)
 
 
 def _tril_backward(g, node):
@@ -441,15 +437,19 @@ def triu(a, diagonal=0, *, k=None):
     >>> cr.triu(cr.ones(2, 2)).tolist()
     [[1.0, 1.0], [0.0, 1.0]]
     """
-    a = as_tensor(a)
-    k = diagonal if k is None else k
-    if a.data.ndim < 2:
-        raise ValueError(f"triu: needs at least 2 dims, got shape {a.data.shape}")
-    return unary(np.triu(a.data, k), a, "triu", _triu_backward, (int(k),))
+    return _triangle(a, diagonal if k is None else k, np.triu, "triu", _triu_backward)
 
 
 def _triu_backward(g, node):
     return (np.triu(g, node._saved[0]),)
+
+
+def _triangle(a, k, keep, op, backward):
+    """``keep`` (np.tril or np.triu) of the last two dims; the gradient keeps the same cells."""
+    a = as_tensor(a)
+    if a.data.ndim < 2:
+        raise ValueError(f"{op}: needs at least 2 dims, got shape {a.data.shape}")
+    return unary(keep(a.data, k), a, op, backward, (int(k),))
 
 
 def diagonal(a, offset=0, dim1=0, dim2=1, *, axis1=None, axis2=None):
