@@ -150,7 +150,8 @@ class Compiled:
 
     def _capture(self, key, args, kwargs):
         self.stats["captures"] += 1
-        with capturing() as tape:
+        modules = self._modules + [m for a in args if isinstance(a, _Module) for m in a.modules()]
+        with capturing(modules) as tape:
             result = self.fn(*args, **kwargs)
         arrays = []
         for a in args:
@@ -199,6 +200,8 @@ def _modules_of(fn):
     code = getattr(fn, "__code__", None)
     objects = [c.cell_contents for c in (getattr(fn, "__closure__", None) or ())
                if _has_contents(c)]
+    objects += list(getattr(fn, "__defaults__", None) or ())
+    objects += list((getattr(fn, "__kwdefaults__", None) or {}).values())
     if code is not None:
         g = getattr(fn, "__globals__", {})
         objects += [g[n] for n in code.co_names if n in g]

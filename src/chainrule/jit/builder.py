@@ -69,6 +69,17 @@ class Builder:
                                   "capture sees (e.g. .detach() or a NumPy round trip)")
         return self.const(tensor.data)
 
+    def snapshot(self):
+        """The builder's state, to :meth:`restore` when a region's kernels cannot be lowered."""
+        return (dict(self.ns), dict(self.names), dict(self.kind), len(self.lines),
+                len(self.prologue), set(self.dynamic), set(self.viewed))
+
+    def restore(self, state):
+        ns, names, kind, n_lines, n_prologue, dynamic, viewed = state
+        self.ns, self.names, self.kind = ns, names, kind
+        del self.lines[n_lines:], self.prologue[n_prologue:]
+        self.dynamic, self.viewed = dynamic, viewed
+
     # ------------------------------------------------------------------ code
     def emit(self, line):
         self.lines.append(line)
@@ -108,9 +119,17 @@ class Builder:
         return name
 
     def guard_targets(self, target, classes):
-        self.prologue.append(
-            f"if {target}.size and ({target}.min() < 0 or {target}.max() >= {classes}): "
-            f"raise Refuse('cross_entropy: a target outside 0..{classes - 1}')")
+        """A class-index target outside ``0..classes-1``: given to the step, the replay refuses
+        before it changes anything (the eager run then raises); computed inside the step, it
+        raises eager's IndexError where eager would."""
+        bad = f"{target}.size and ({target}.min() < 0 or {target}.max() >= {classes})"
+        if target in self.dynamic:
+            self.lines.append(
+                f"if {bad}: raise IndexError('cross_entropy: target ' + str({target}[({target} "
+                f"< 0) | ({target} >= {classes})][0]) + ' is out of range for {classes} classes')")
+        else:
+            self.prologue.append(
+                f"if {bad}: raise Refuse('cross_entropy: a target outside 0..{classes - 1}')")
 
     def out_name(self, rec):
         return self.names[id(rec.out.data)]

@@ -32,6 +32,30 @@ class OpRecord:
     saved: tuple
     extra: object = None  # op-specific inputs that are not parents (cross_entropy's target)
     req: tuple = ()
+    region: object = None  # the outermost library call that made it (a Region) or None
+
+
+@dataclass
+class Region:
+    """One outermost call of a library function (an op, ``F.*``, a Tensor method, a creation
+    function) or of a stateful module (batch norm) during the capture.
+
+    Lowering replays a region kernel by kernel when every op in it has a rule; otherwise it
+    replays the call itself on the replay's arrays (its backward through the engine), so that
+    any op the library has, its Python bookkeeping (running statistics) and its random draws
+    replay exactly as eager."""
+
+    fn: object
+    args: tuple
+    kwargs: dict
+    grad_enabled: bool
+    op_start: int
+    event_start: int
+    op_stop: int = 0
+    event_stop: int = 0
+    out: object = None
+    problems: list = field(default_factory=list)  # what only an opaque replay can repeat
+    created: set = field(default_factory=set)  # ids of arrays wrapped inside the call
 
 
 @dataclass
@@ -46,6 +70,16 @@ class Tape:
     by_tensor: dict = field(default_factory=dict)  # output tensor -> its OpRecord
     created: set = field(default_factory=set)  # ids of arrays wrapped during the step
     in_dropout: bool = False  # inside nn.dropout: its random draw is replayed, not refused
+    regions: list = field(default_factory=list)  # outermost library calls, in order (Region)
+    region: object = None  # the Region being recorded now
+
+    def flag(self, reason):
+        """Note something a kernel-by-kernel replay cannot repeat: inside a library call the
+        call is then replayed as a whole, elsewhere the step runs eagerly."""
+        if self.region is not None:
+            self.region.problems.append(reason)
+        else:
+            self.problems.append(reason)
 
 
 _VALUE_READS = ("item", "__bool__", "__float__", "__int__", "__index__", "tolist", "numpy")
@@ -68,9 +102,10 @@ def _subclasses(root):
 class capturing:
     """``with capturing() as tape:`` records what runs inside the block."""
 
-    def __init__(self):
+    def __init__(self, modules=()):
         self.tape = Tape()
         self._undo = []
+        self.modules = list(modules)  # the step's modules: functions they hold are wrapped too
 
     def _patch(self, owner, name, value):
         if name in owner.__dict__:
@@ -97,7 +132,8 @@ class capturing:
                 frame = sys._getframe(3)
                 if frame.f_code.co_name == "cross_entropy":
                     extra = frame.f_locals.get("target")
-            rec = OpRecord(out, parents, op, saved, extra, tuple(p.requires_grad for p in parents))
+            rec = OpRecord(out, parents, op, saved, extra, tuple(p.requires_grad for p in parents),
+                           tape.region)
             tape.by_tensor[out] = rec
             tape.events.append(("op", len(tape.ops)))
             tape.ops.append(rec)
@@ -109,7 +145,7 @@ class capturing:
         def recorded_backward(t, gradient=None, retain_graph=False):
             grads = {}
             if gradient is not None:
-                tape.problems.append("backward(gradient=...) with an explicit upstream gradient")
+                tape.flag("backward(gradient=...) with an explicit upstream gradient")
             tape.events.append(("backward", t, grads))
             out = backward(t, gradient, retain_graph)
             # The arrays backward left in .grad: a later op reading p.grad reads these.
@@ -135,10 +171,10 @@ class capturing:
 
         def recorded_inplace(t, ufunc, op, other, what):
             if GradMode.enabled or t._backward is not None or not t.requires_grad:
-                tape.problems.append(f"an in-place update ({what}) of a tensor that is not a "
+                tape.flag(f"an in-place update ({what}) of a tensor that is not a "
                                      "parameter under no_grad()")
             elif isinstance(other, Tensor) and other.requires_grad:
-                tape.problems.append(f"an in-place update ({what}) by a tensor requiring grad")
+                tape.flag(f"an in-place update ({what}) by a tensor requiring grad")
             else:
                 tape.events.append(("inplace", t, ufunc, other))
             return inplace(t, ufunc, op, other, what)
@@ -169,16 +205,27 @@ class capturing:
 
         def flagged_rng(*args, **kwargs):
             if not tape.in_dropout:
-                tape.problems.append("a random draw (a random op other than dropout) in the step")
+                tape.flag("a random draw (a random op other than dropout) in the step")
             return rng(*args, **kwargs)
 
         self._patch_dropout(tape)
         self._patch_wrap(tape)
+        self._patch_grad_utils(tape)
+        self._patch_regions(tape)
+
+        rng_of = backend.rng_of
+
+        def flagged_rng_of(*args, **kwargs):
+            if not tape.in_dropout:
+                tape.flag("a random draw (a random op other than dropout) in the step")
+            return rng_of(*args, **kwargs)
 
         for module in list(sys.modules.values()):
             name = getattr(module, "__name__", "")
             if name.startswith("chainrule") and getattr(module, "get_rng", None) is rng:
                 self._patch(module, "get_rng", flagged_rng)
+            if name.startswith("chainrule") and getattr(module, "rng_of", None) is rng_of:
+                self._patch(module, "rng_of", flagged_rng_of)
         return tape
 
     def _patch_wrap(self, tape):
@@ -190,14 +237,83 @@ class capturing:
 
         def noting_wrap(array):
             created.add(id(array))
+            if tape.region is not None:
+                tape.region.created.add(id(array))
             return fast(array)
 
+        init = Tensor.__init__
+
+        def noting_init(t, *args, **kwargs):
+            init(t, *args, **kwargs)
+            noting_wrap(t.data)
+
+        self._patch(Tensor, "__init__", noting_init)
         for name, mod in list(sys.modules.items()):
             if not name.startswith("chainrule") or mod is None:
                 continue
             for attr in ("_wrap", "_leaf"):
                 if getattr(mod, attr, None) is fast:
                     self._patch(mod, attr, noting_wrap)
+
+    def _patch_regions(self, tape):
+        """Wrap every library function that can make tensors (and the stateful modules' calls)
+        so that each outermost call is recorded as a :class:`Region`."""
+        targets = _region_functions()
+        wrapped = {}
+        for name, mod in list(sys.modules.items()):
+            if not name.startswith("chainrule") or mod is None or name.startswith("chainrule.jit"):
+                continue
+            for attr, value in list(vars(mod).items()):
+                if type(value) is _FunctionType and value in targets:
+                    if value not in wrapped:
+                        wrapped[value] = _region_call(value, tape)
+                    self._patch(mod, attr, wrapped[value])
+        for attr, value in list(vars(Tensor).items()):
+            if type(value) is _FunctionType and value in targets:
+                self._patch(Tensor, attr, wrapped.get(value) or _region_call(value, tape))
+        classes = {v for mod in list(sys.modules.values()) if mod is not None
+                   and getattr(mod, "__name__", "").startswith("chainrule")
+                   for v in vars(mod).values()
+                   if isinstance(v, type) and v.__module__.startswith("chainrule")}
+        for module in self.modules:  # e.g. a Transformer layer's self.activation = gelu
+            for attr, value in list(vars(module).items()):
+                if type(value) is _FunctionType and value in targets:
+                    wrapped.setdefault(value, _region_call(value, tape))
+                    self._patch(module, attr, wrapped[value])
+        for cls in classes:  # modules keep their functional as staticmethod(conv2d)
+            for attr, value in list(vars(cls).items()):
+                if isinstance(value, staticmethod) and value.__func__ in targets:
+                    fn = value.__func__
+                    wrapped.setdefault(fn, _region_call(fn, tape))
+                    self._patch(cls, attr, staticmethod(wrapped[fn]))
+        from chainrule.nn.module import Module
+
+        # Modules whose call keeps Python state (batch norm's running statistics) replay whole.
+        # (Module subclasses install their forward as __call__: patch each class's own.)
+        for cls in _subclasses(Module):
+            if getattr(cls, "_compile_as_call", False) and "__call__" in cls.__dict__:
+                self._patch(cls, "__call__", _region_call(cls.__dict__["__call__"], tape))
+
+    def _patch_grad_utils(self, tape):
+        """clip_grad_norm_/clip_grad_value_ rescale the gradients in place: recorded as a call
+        that the replay repeats on the step's gradient buffers."""
+        from chainrule.nn import utils
+
+        for fname in ("clip_grad_norm_", "clip_grad_value_"):
+            original = getattr(utils, fname)
+
+            def recorded(parameters, *args, _original=original, **kwargs):
+                params = list(utils._param_list(parameters))
+                out = _original(params, *args, **kwargs)
+                if tape.region is not None:
+                    tape.flag(f"{_original.__name__} inside a library call")
+                else:
+                    tape.events.append(("grad_call", _original, params, args, kwargs, out))
+                return out
+
+            for name, mod in list(sys.modules.items()):
+                if name.startswith("chainrule") and getattr(mod, fname, None) is original:
+                    self._patch(mod, fname, recorded)
 
     def _patch_dropout(self, tape):
         """Dropout draws its mask outside the ops: tag its multiply so a replay draws anew."""
@@ -233,9 +349,69 @@ class capturing:
         return False
 
 
+_FunctionType = type(_subclasses)
+# Tensor methods that are not ops (or are recorded by their own patches above).
+_NOT_REGIONS = {"backward", "register_hook", "retain_grad", "requires_grad_", "size", "dim",
+                "numel", *_VALUE_READS, *_INPLACE}
+# Tensor's operator methods that are ops (the in-place ones go through ops.inplace instead).
+_OPERATORS = {f"__{name}__" for name in (
+    "add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod pow rpow matmul "
+    "rmatmul neg pos abs invert and rand or ror xor rxor lshift rshift eq ne lt le gt ge "
+    "getitem").split()}
+_REGION_MODULES = ("chainrule.ops.", "chainrule.creation", "chainrule.nn.functional",
+                   "chainrule.nn.normalization", "chainrule.tensor")
+_NOT_REGION_MODULES = ("chainrule.ops.base", "chainrule.ops.inplace", "chainrule.ops.registry",
+                       "chainrule.ops._blas")
+
+
+def _region_functions():
+    """The library functions whose outermost calls become Regions: the public functions of
+    the op, creation and functional modules, and Tensor's op methods."""
+    found = set()
+    for name, mod in list(sys.modules.items()):
+        if mod is None or not name.startswith(_REGION_MODULES) or name in _NOT_REGION_MODULES:
+            continue
+        for attr, value in vars(mod).items():
+            if (type(value) is _FunctionType and not attr.startswith("_")
+                    and not attr.endswith("_") and getattr(value, "__module__", "") == name):
+                found.add(value)
+    for attr, value in vars(Tensor).items():
+        if type(value) is not _FunctionType or attr in _NOT_REGIONS or attr.endswith("_"):
+            continue
+        if attr in _OPERATORS or not attr.startswith("_"):
+            found.add(value)
+    return found
+
+
+def _region_call(fn, tape):
+    """``fn`` recording its outermost calls as Regions."""
+
+    @functools.wraps(fn)
+    def region_call(*args, **kwargs):
+        if tape.region is not None:
+            return fn(*args, **kwargs)
+        region = Region(fn, args, kwargs, GradMode.enabled, len(tape.ops), len(tape.events))
+        tape.region = region
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            tape.region = None
+        region.out = out
+        region.op_stop, region.event_stop = len(tape.ops), len(tape.events)
+        if any(e[0] != "op" for e in tape.events[region.event_start:region.event_stop]):
+            region.problems.append("a call that updates state")
+        if region.op_stop > region.op_start or region.created:
+            tape.regions.append(region)
+        else:  # made nothing the replay needs (a shape query, a Python value)
+            tape.problems.extend(region.problems)
+        return out
+
+    return region_call
+
+
 def _flagging(method, tape, reason):
     def flagged(self, *args, **kwargs):
-        tape.problems.append(reason)
+        tape.flag(reason)
         return method(self, *args, **kwargs)
 
     return flagged
@@ -244,7 +420,7 @@ def _flagging(method, tape, reason):
 def _recording_step(method, tape):
     def recorded_step(opt, closure=None):
         if closure is not None:
-            tape.problems.append("optimizer.step(closure)")
+            tape.flag("optimizer.step(closure)")
         stepped = {p for group in opt.param_groups for p in group["params"] if p.grad is not None}
         tape.events.append(("step", opt, stepped))
         return method(opt, closure)
@@ -255,7 +431,7 @@ def _recording_step(method, tape):
 def _recording_scheduler_step(method, tape):
     def recorded_step(sched, *args, **kwargs):
         if args or kwargs:
-            tape.problems.append(f"{type(sched).__name__}.step(...) with a value (e.g. a metric)")
+            tape.flag(f"{type(sched).__name__}.step(...) with a value (e.g. a metric)")
         else:
             tape.events.append(("call", functools.partial(method, sched)))
         return method(sched, *args, **kwargs)
@@ -266,7 +442,7 @@ def _recording_scheduler_step(method, tape):
 def _alpha_checked(method, tape):
     def checked(t, other, alpha=1):
         if alpha != 1:
-            tape.problems.append(f"Tensor.{method.__name__}(..., alpha=...) in the step")
+            tape.flag(f"Tensor.{method.__name__}(..., alpha=...) in the step")
         return method(t, other, alpha)
 
     return checked

@@ -10,6 +10,7 @@ from chainrule import autograd, backend
 from chainrule.jit.builder import Builder
 from chainrule.jit.capture import Unsupported
 from chainrule.jit.optim import FlatStore, step_function
+from chainrule.jit.region import flat_tensors, lower_opaque, lower_opaque_backward
 from chainrule.jit.rules import RULES
 from chainrule.tensor import Tensor, _wrap
 
@@ -85,8 +86,19 @@ def lower(tape, arrays, result, store=None):
     grad_leaf = {name: p for p, name in grad_name.items()}
     state = dict.fromkeys(leaves, "unknown")  # none / zero / value: each leaf's .grad
     uncleared = set()
-    for event in tape.events:
+    regions = {}  # event index -> the regions starting there
+    for region in tape.regions:
+        regions.setdefault(region.event_start, []).append(region)
+    skip_to = 0
+    for index, event in enumerate(tape.events + [("end",)]):
+        for region in regions.get(index, ()):
+            _lower_region(b, tape, region)
+            skip_to = max(skip_to, region.event_stop)
+        if index < skip_to:
+            continue
         kind = event[0]
+        if kind == "end":
+            break
         if kind == "op":
             _lower_op(b, tape.ops[event[1]])
         elif kind == "backward":
@@ -131,6 +143,8 @@ def lower(tape, arrays, result, store=None):
             state[leaf] = "zero"
         elif kind == "call":  # a Python call replayed as is (a scheduler's step)
             b.emit(f"{b.const(event[1])}()")
+        elif kind == "grad_call":  # clip_grad_norm_ & co. on the gradients as they are now
+            _lower_grad_call(b, event, store, leaves, state)
         else:  # an optimiser step
             opt, stepped = event[1], event[2]
             for p in stepped:
@@ -156,6 +170,57 @@ def lower(tape, arrays, result, store=None):
     buffers = {n: (getattr(v, "shape", ()), getattr(v, "dtype", type(v).__name__), b.kind[n])
                for n, v in b.ns.items() if n in b.kind and isinstance(v, np.ndarray)}
     return Program(b, source, len(arrays), store, buffers)
+
+
+def _lower_region(b, tape, region):
+    """A library call: kernel by kernel when every op in it has a rule, else replayed whole."""
+    ops = tape.ops[region.op_start:region.op_stop]
+    region.replay = None
+    if not region.problems and all(rec.op in RULES for rec in ops):
+        state = b.snapshot()
+        try:
+            for rec in ops:
+                _lower_op(b, rec)
+            if all(id(t.data) in b.names for t in flat_tensors(region.out)):
+                return
+        except Unsupported:
+            pass
+        b.restore(state)
+    lower_opaque(b, tape, region)
+
+
+def _lower_grad_call(b, event, store, leaves, state):
+    fn, params, args, kwargs, out = event[1:]
+    grads = {p: _wrap(store.grad[p]) for p in leaves if state[p] in ("value", "zero")}
+    nones = [p for p in leaves if state[p] == "none"]
+    call = b.const(_grad_call(fn, params, args, kwargs, grads, nones))
+    if isinstance(out, Tensor):
+        name = b.bind(out.data, "view", "d")
+        b.dynamic.add(name)
+        b.emit(f"{name} = {call}()")
+    else:
+        b.emit(f"{call}()")
+
+
+def _grad_call(fn, params, args, kwargs, grads, nones):
+    """``fn(params, ...)`` with every ``p.grad`` the step's gradient buffer (results written
+    back where ``fn`` replaced an array instead of writing into it)."""
+    setter = _grad_setter(grads, nones)
+
+    def call():
+        setter()
+        out = fn(params, *args, **kwargs)
+        for p, t in grads.items():
+            if p.grad is not t:
+                p.grad = t
+            if t.data is not store_of[p]:
+                np.copyto(store_of[p], t.data, casting="unsafe")
+                t.data = store_of[p]
+        return out.data if isinstance(out, Tensor) else out
+
+    store_of = {p: t.data for p, t in grads.items()}
+    call.__qualname__ = fn.__name__
+    return call
 
 
 def _lower_op(b, rec):
@@ -197,6 +262,7 @@ def _lower_backward(b, tape, root):
     start = len(b.kind)
     b.backward_from = start
     delivered = []
+    done = set()  # opaque regions whose backward is emitted
     for node in autograd._reachable(root):
         g = grads.pop(node, None)
         if g is None:
@@ -209,6 +275,18 @@ def _lower_backward(b, tape, root):
         rec = tape.by_tensor.get(node)
         if rec is None:
             raise Unsupported(f"op {node.op!r} was recorded outside the capture")
+        region = rec.region
+        if region is not None and region.replay is not None:  # replayed whole: its engine
+            if id(region) in done:
+                raise Unsupported(f"a gradient reached {node.op!r} inside a library call "
+                                  "after its backward")
+            grads[node] = g
+            if not any(t is node for t in region.replay[2]):
+                raise Unsupported(f"a gradient reached {node.op!r} inside a library call "
+                                  "from outside it")
+            done.add(id(region))
+            lower_opaque_backward(b, region, grads)
+            continue
         names = [b.value(p) for p in rec.parents]
         parent_grads = RULES[rec.op][1](b, rec, g, *names)
         for parent, pg in zip(node.parents, parent_grads):

@@ -75,6 +75,9 @@ class BatchNorm1d(Module):
     ['running_mean', 'running_var', 'num_batches_tracked']
     """
 
+    # cr.compile replays the whole call: its running-statistics bookkeeping is Python.
+    _compile_as_call = True
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, dtype=None):
         super().__init__()
