@@ -409,7 +409,11 @@ def _compiled(make_chainrule):
     def make(spec):
         import chainrule as cr
 
-        return cr.compile(make_chainrule(spec))
+        step = make_chainrule(spec)
+        if hasattr(step, "train"):  # the step draws its batch: compile the part after that
+            train, data = cr.compile(step.train), step.data
+            return lambda: train(*data())
+        return cr.compile(step)
 
     return make
 

@@ -132,14 +132,19 @@ def w7_chainrule(spec):
 def _next_token_step(model, cross_entropy, optimizer, data):
     """One training step, the same text for chainrule and PyTorch (they share the API)."""
 
-    def step():
-        x, y = data()
+    def train(x, y):
         loss = cross_entropy(model(x).reshape(-1, VOCAB), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         return loss
 
+    def step():
+        return train(*data())
+
+    # cr.compile captures train(x, y): the batch must be an argument, not drawn inside the
+    # step (a capture fixes Python state such as the batch counter).
+    step.train, step.data = train, data
     return step
 
 

@@ -15,17 +15,27 @@ when to capture again: input shapes and dtypes (a few are cached, e.g. an epoch'
 batch), constant arguments, grad mode, ``train()``/``eval()`` of the modules the step refers
 to, the identity of the parameter and optimiser-state arrays, new optimiser state or param
 groups. Hyper-parameters (a scheduler's ``lr``, momentum, betas, weight decay) are read from
-``param_groups`` at every step; a scheduler stepped inside the step is replayed. Anything the
-tape cannot express runs eagerly, with one warning naming it: an op without a compiled rule
-(batch norm, convolutions, attention, gelu, ...), another random draw, ``.item()`` or
-``bool(t)`` inside the step, an in-place update of anything but a parameter under no_grad, a
-tensor made outside the ops (``y.long()``), an optimiser other than SGD/Adam/AdamW, a
-backward without ``zero_grad()`` (gradients accumulating across calls).
+``param_groups`` at every step; a scheduler stepped inside the step is replayed.
 
-Rules exist for: linear, matmul (2-D), add, sub, mul, div, neg, pow (number exponent), exp,
-log, sqrt, abs, relu, leaky_relu, tanh, sigmoid, softmax, log_softmax, clip, sum, mean,
-reshape, transpose, mse_loss, cross_entropy (class indices), binary_cross_entropy_with_logits
-(see :mod:`chainrule.jit.rules`), plus ``p -= lr * p.grad`` and ``p.grad.zero_()``.
+Every op the library has replays. Ops with a kernel rule become kernels into buffers: linear,
+matmul (2-D), add, sub, mul, div, neg, pow (number exponent), exp, log, sqrt, abs, relu,
+leaky_relu, tanh, sigmoid, softmax, log_softmax, clip, sum, mean, reshape, transpose,
+mse_loss, cross_entropy (class indices), binary_cross_entropy_with_logits (see
+:mod:`chainrule.jit.rules`), plus ``p -= lr * p.grad`` and ``p.grad.zero_()``. Any other
+library call (a convolution, pooling, an LSTM, attention, layer or batch norm, an embedding,
+gelu, ``y.long()``, ``cr.randn``, ...) is replayed whole on the replay's arrays, its backward
+through the engine (:mod:`chainrule.jit.region`): the eager kernels, so the eager numbers, and
+its Python bookkeeping (batch norm's running statistics) and random draws happen as eager.
+``clip_grad_norm_``/``clip_grad_value_`` in the step run on its gradient buffers.
+
+What runs eagerly, with one warning naming it: ``.item()``, ``bool(t)`` or ``.numpy()`` inside
+the step (value-dependent Python), a draw from the library generator made outside its ops
+(``backend.get_rng()``), ``cr.tensor`` of a NumPy array computed in the step, an in-place update of
+anything but a parameter under no_grad, a custom ``autograd.Function`` in the backward, an
+optimiser without a flat-buffer rule, a backward without ``zero_grad()`` (gradients
+accumulating across calls). Not detectable, so fixed at capture as in ``jax.jit``: Python
+state the step reads (a batch counter, a global), NumPy arrays read through ``.data`` and
+NumPy's own random draws: pass such values in as arguments.
 
 >>> import numpy as np, chainrule as cr
 >>> model = cr.nn.Linear(3, 1); opt = cr.optim.SGD(model.parameters(), lr=0.1)
