@@ -255,3 +255,42 @@ def test_ops_without_rules_replay_and_their_program_names_the_call():
                 (F.gelu(x * scale).cumsum(1) * (x * scale).sort(dim=1).values).logsumexp(1).data)
     assert f.stats["replays"] == 2
     assert "# gelu" in f.tape and "# sort" in f.tape
+
+
+# ------------------------------------------------------------------ guards (one test each)
+def test_an_input_dtype_change_captures_again_and_both_programs_stay_cached():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    fwd = cr.compile(lambda x: model(x) * 2)
+    x64 = cr.tensor(np.linspace(-1, 1, 6).reshape(2, 3))
+    x32 = cr.tensor(np.linspace(-1, 1, 6).reshape(2, 3).astype(np.float32))
+    for x in (x32, x64, x32, x64):
+        out = fwd(x)
+        np.testing.assert_array_equal(out.data, (model(x) * 2).data)
+    assert fwd.stats == {"captures": 2, "replays": 2, "eager": 0}
+
+
+def test_a_constant_argument_is_part_of_the_signature():
+    fwd = cr.compile(lambda x, k: x * k)
+    x = cr.tensor([1.0, 2.0])
+    assert [fwd(x, k).tolist() for k in (2.0, 3.0, 2.0)] == [[2.0, 4.0], [3.0, 6.0], [2.0, 4.0]]
+    assert fwd.stats == {"captures": 2, "replays": 1, "eager": 0}
+
+
+@pytest.mark.parametrize("read", ["bool", "numpy", "float"])
+def test_a_value_read_inside_the_step_runs_eagerly_with_one_warning(read):
+    model = nn.Linear(3, 1)
+
+    def fwd(x):
+        out = model(x).sum()
+        value = {"bool": lambda: bool(out > 0), "numpy": lambda: out.numpy() > 0,
+                 "float": lambda: float(out) > 0}[read]()
+        return out * 2 if value else out  # value-dependent Python: not replayable
+
+    f = cr.compile(fwd)
+    x = cr.tensor(np.ones((2, 3)))
+    with pytest.warns(CompileWarning, match="reads a value"):
+        f(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        np.testing.assert_array_equal(f(-x).data, fwd(-x).data)  # eager: follows the value
+    assert f.stats["eager"] == 1
