@@ -53,19 +53,23 @@ class Flat:
                 self.state[key] = value
 
     def intact(self):
-        """True while every ``p.data`` and state entry is still its view (nobody replaced a
-        parameter array, loaded a state_dict or stepped a parameter on its own)."""
-        state, flat_state = self.opt.state, self.state
+        """True while every ``p.data`` and state entry is still its view and the parameters
+        agree on the scalars (nobody replaced a parameter array, loaded a state_dict or
+        skipped a parameter). Takes the scalars from the parameters' states, where a step
+        one parameter at a time (the one ``cr.compile`` captures) may have moved them."""
+        state, flat_state, pstates = self.opt.state, self.state, self._pstates
         n = len(flat_state)
-        for p, view, pstate in zip(self.params, self._pviews, self._pstates):
+        for p, view, pstate in zip(self.params, self._pviews, pstates):
             if p.data is not view or state.get(p) is not pstate or len(pstate) != n:
                 return False
-        for key, value in flat_state.items():
+        for key in flat_state:
             entry = self._views.get(key)
             if entry is None:
-                if any(s.get(key) != value for s in self._pstates):
+                value = pstates[0].get(key)
+                if any(s.get(key) != value for s in pstates):
                     return False
-            elif any(s.get(key) is not v for s, v in zip(self._pstates, entry[1])):
+                flat_state[key] = value
+            elif any(s.get(key) is not v for s, v in zip(pstates, entry[1])):
                 return False
         return True
 
