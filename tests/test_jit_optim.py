@@ -208,8 +208,11 @@ def test_replaced_parameter_arrays_are_flattened_again():
     assert step.stats["captures"] == 2
 
 
-def test_a_short_last_batch_shares_the_flat_buffers_of_the_full_one():
-    eager, comp = _runs(OPTIMIZERS["adagrad-lr_decay-wd"])
+@pytest.mark.parametrize("name", ["adagrad-lr_decay-wd", "adam-foreach"])
+def test_a_short_last_batch_shares_the_flat_buffers_of_the_full_one(name):
+    # the eager step of each capture runs on the same buffers (foreach or not) and leaves
+    # the other program's buffers intact
+    eager, comp = _runs(OPTIMIZERS[name])
     step = cr.compile(comp[2])
     batches = [_data(seed=s, n=n) for s, n in enumerate([8, 8, 3] * 5)]
     for x, y in batches:

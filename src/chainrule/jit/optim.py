@@ -1,21 +1,21 @@
-"""Optimiser steps over flat buffers: every parameter of a group (and its gradient and state)
-is a view of one array, so an update is the eager kernel called once for the whole group.
+"""Optimiser steps over flat buffers: the parameters of a group (and their gradients and
+state) are views of one array each, so an update is the eager kernel called once per group.
 
-The buffers are :class:`chainrule.optim.flat.Flat`, shared with eager ``foreach=True``, and the
-update is the optimiser's own ``_update`` (SGD, Adam, AdamW, RMSprop, Adagrad, and subclasses
-that keep the library's step): hyper-parameters are read from ``param_groups`` at every step,
-so a scheduler's learning rate takes effect, and the numbers equal the eager step's bit for
-bit (the kernels are elementwise). The backward writes the gradients straight into the flat
-gradient buffer. State present at capture is flattened; state an update would need that was
-not there (momentum or amsgrad switched on later) refuses the replay, and the step is
-captured again.
+The buffers are the optimiser's own :class:`chainrule.optim.flat.Flat` layout, the one eager
+``foreach=True`` uses (a parameter above ``CHUNK_BYTES``, updated in slices anyway, keeps its
+own arrays), and the update is the optimiser's ``_update``: SGD, Adam, AdamW, RMSprop, Adagrad
+and subclasses that keep the library's step. Hyper-parameters are read from ``param_groups``
+at every step, so a scheduler's learning rate takes effect, and the numbers equal the eager
+step's bit for bit (the kernels are elementwise). The backward writes the gradients straight
+into the flat gradient buffer. State present at capture is flattened; state an update would
+need that was not there (momentum or amsgrad switched on later) refuses the replay, and the
+step is captured again.
 """
 
 import numpy as np
 
 from chainrule.jit.builder import Refuse
 from chainrule.jit.capture import Unsupported
-from chainrule.optim.flat import partition
 from chainrule.optim.optimizer import Optimizer
 
 
@@ -41,8 +41,7 @@ class FlatStore:
                     if p in done:
                         raise Unsupported("a parameter in two optimiser groups")
                     done.add(p)
-                flats, loose = partition(opt, params)
-                opt._flat.pop(id(group), None)  # an eager foreach layout is stale now
+                flats, loose = opt._group_flats(group, params)  # eager foreach's too
                 for flat in flats:
                     self.grad.update(zip(flat.params, flat.gviews))
                 self.flats.extend(flats)
@@ -55,8 +54,13 @@ class FlatStore:
     def intact(self):
         """True while no parameter or state array was replaced (e.g. by load_state_dict) and
         no state was added."""
-        return (all(p.data is a for p, a in self.checks)
-                and all(flat.intact() for flat in self.flats))
+        for p, array in self.checks:  # (plain loops: this runs before every replay)
+            if p.data is not array:
+                return False
+        for flat in self.flats:
+            if not flat.intact():
+                return False
+        return True
 
 
 def check_compilable(opt):
@@ -90,15 +94,21 @@ def step_function(opt, store):
 
     def step():
         groups = opt.param_groups  # read anew: load_state_dict replaces the group dicts
-        if len(groups) != n_groups or any(len(g["params"]) != n for g, n in zip(groups, sizes)):
+        if len(groups) != n_groups:
             raise Refuse("the optimiser's parameter groups changed after capture")
         state = opt.state
-        for group, (flats, _, loose) in zip(groups, plan):
+        for group, n, (flats, _, loose) in zip(groups, sizes, plan):
+            if len(group["params"]) != n:
+                raise Refuse("the optimiser's parameter groups changed after capture")
             keys = needs(group)
-            if keys and (any(not keys <= f.state.keys() for f in flats)
-                         or any(not keys <= state[p].keys() for p in loose)):
-                raise Refuse(f"{name}: new optimiser state after capture (e.g. momentum or "
-                             "amsgrad switched on)")
+            if keys:
+                for f in flats:
+                    if not keys <= f.state.keys():
+                        raise Refuse(f"{name}: new optimiser state after capture (e.g. "
+                                     "momentum or amsgrad switched on)")
+                for p in loose:
+                    if not keys <= state[p].keys():
+                        raise Refuse(f"{name}: new optimiser state after capture")
         for group, (flats, units, loose) in zip(groups, plan):
             if loose:
                 units = units + [(p.data, grad[p], state[p]) for p in loose]

@@ -29,15 +29,17 @@ class Flat:
     values in and points each ``p.data`` and state entry at its view.
     """
 
-    __slots__ = ("opt", "params", "p", "g", "gviews", "state", "_pviews", "_pstates", "_views")
+    __slots__ = ("opt", "params", "p", "g", "gviews", "state", "_pstates", "_views", "_members",
+                 "_guards", "_scalars")
 
     def __init__(self, opt, params):
         self.opt = opt
         self.params = list(params)
         self._pstates = [opt.state[p] for p in self.params]
-        self.p, self._pviews = _flatten([p.data for p in self.params])
-        for p, view in zip(self.params, self._pviews):
+        self.p, pviews = _flatten([p.data for p in self.params])
+        for p, view in zip(self.params, pviews):
             p.data = view
+        self._members = list(zip(self.params, pviews, self._pstates))
         self.g = np.empty_like(self.p)
         self.gviews = _split(self.g, self.params)
         self.state = {}
@@ -51,6 +53,13 @@ class Flat:
                 self._views[key] = (flat, views)
             else:
                 self.state[key] = value
+        self._index()
+
+    def _index(self):
+        """The identity guards of :meth:`intact`, after the layout of the state changed."""
+        self._guards = [(s, key, view) for key, (_, views) in self._views.items()
+                        for s, view in zip(self._pstates, views)]
+        self._scalars = [key for key in self.state if key not in self._views]
 
     def intact(self):
         """True while every ``p.data`` and state entry is still its view and the parameters
@@ -59,37 +68,40 @@ class Flat:
         one parameter at a time (the one ``cr.compile`` captures) may have moved them."""
         state, flat_state, pstates = self.opt.state, self.state, self._pstates
         n = len(flat_state)
-        for p, view, pstate in zip(self.params, self._pviews, pstates):
+        for p, view, pstate in self._members:  # (plain loops: this runs before every step)
             if p.data is not view or state.get(p) is not pstate or len(pstate) != n:
                 return False
-        for key in flat_state:
-            entry = self._views.get(key)
-            if entry is None:
-                value = pstates[0].get(key)
-                if any(s.get(key) != value for s in pstates):
-                    return False
-                flat_state[key] = value
-            elif any(s.get(key) is not v for s, v in zip(pstates, entry[1])):
+        for pstate, key, view in self._guards:
+            if pstate.get(key) is not view:
                 return False
+        for key in self._scalars:
+            value = pstates[0].get(key)
+            for pstate in pstates:
+                if pstate.get(key) != value:
+                    return False
+            flat_state[key] = value
         return True
 
     def publish(self):
         """After an update: give each parameter's state the new scalars (``step``) and views of
         buffers the update created (e.g. the first momentum buffer)."""
-        params, pstates = self.params, self._pstates
+        params, pstates, views = self.params, self._pstates, self._views
+        changed = len(self.state) != len(views) + len(self._scalars)
         for key, value in self.state.items():
-            entry = self._views.get(key)
+            entry = views.get(key)
             if entry is not None and entry[0] is value:
                 continue  # updated in place: the views already show it
-            if _is_buffer(value, self):
-                views = _split(value, params)
-                self._views[key] = (value, views)
-                for s, view in zip(pstates, views):
+            if isinstance(value, np.ndarray) and _is_buffer(value, self):
+                views[key] = (value, _split(value, params))
+                for s, view in zip(pstates, views[key][1]):
                     s[key] = view
+                changed = True
             else:
-                self._views.pop(key, None)
+                changed = changed or views.pop(key, None) is not None
                 for s in pstates:
                     s[key] = value
+        if changed:
+            self._index()
 
 
 def partition(opt, params, limit=None):

@@ -279,10 +279,15 @@ class Optimizer:
         for flat in flats:
             flat.publish()
 
-    def _group_flats(self, group):
+    def _group_flats(self, group, subset=None):
         """The group's :class:`~chainrule.optim.flat.Flat` buffers and loose parameters,
-        flattened again when a parameter array or a state entry was replaced."""
+        flattened again when a parameter array or a state entry was replaced. ``cr.compile``
+        shares them (its backward writes into the gradient buffers), or flattens ``subset``
+        apart when the step it captured updated only some of the group's parameters."""
         params = group["params"]
+        if subset is not None and len(subset) != len(params):
+            self._flat.pop(id(group), None)  # re-homing the subset makes it stale
+            return partition(self, subset, limit=CHUNK_BYTES)
         entry = self._flat.get(id(group))
         if (entry is not None and entry[0] is group and len(entry[1]) == len(params)
                 and all(a is b for a, b in zip(entry[1], params))
