@@ -271,7 +271,9 @@ class Optimizer:
         units = []
         for flat in flats:
             for view, p in zip(flat.gviews, flat.params):
-                copyto(view, p.grad.data)
+                grad = p.grad.data
+                if grad is not view:  # (it is after a compiled step, or zero_grad(False))
+                    copyto(view, grad)
             units.append((flat.p, flat.g, flat.state))
         if loose:
             units.extend(self._units(loose))
