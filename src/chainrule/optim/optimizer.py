@@ -58,7 +58,9 @@ class Optimizer:
     ``CHUNK_BYTES``, which are sliced anyway, keep their own arrays. The numbers are
     those of ``foreach=False`` (the default; ``None`` means the same) bit for bit. A step in
     which some parameter has no gradient, or a gradient of another dtype, updates that group
-    one parameter at a time; a replaced ``p.data`` or a loaded state is flattened again.
+    one parameter at a time; a replaced ``p.data`` or a loaded state is flattened again. Like
+    ``lr``, ``foreach`` is a group key that ``load_state_dict`` restores (as PyTorch does), and
+    ``state_dict()`` saves plain arrays either way, so the two load each other's states.
 
     >>> import numpy as np, chainrule as cr
     >>> a = cr.tensor(np.zeros(2), requires_grad=True)
