@@ -1,17 +1,22 @@
-"""Optimiser steps over flat buffers: every parameter of a group (and its gradient and state)
-is a view of one array, so an update is the eager kernel called once for the whole group.
+"""Optimiser steps over flat buffers: the parameters of a group (and their gradients and
+state) are views of one array each, so an update is the eager kernel called once per group.
 
-The kernels are the eager optimisers' own (``_sgd_kernel``, ``_adam_kernel``) and the
-hyper-parameters are read from ``param_groups`` at every step, so a scheduler's learning rate
-takes effect and the numbers equal the eager step's bit for bit (the kernels are elementwise).
+The buffers are the optimiser's own :class:`chainrule.optim.flat.Flat` layout, the one eager
+``foreach=True`` uses (a parameter above ``CHUNK_BYTES``, updated in slices anyway, keeps its
+own arrays), and the update is the optimiser's ``_update``: SGD, Adam, AdamW, RMSprop, Adagrad
+and subclasses that keep the library's step. Hyper-parameters are read from ``param_groups``
+at every step, so a scheduler's learning rate takes effect, and the numbers equal the eager
+step's bit for bit (the kernels are elementwise). The backward writes the gradients straight
+into the flat gradient buffer. State present at capture is flattened; state an update would
+need that was not there (momentum or amsgrad switched on later) refuses the replay, and the
+step is captured again.
 """
 
 import numpy as np
 
 from chainrule.jit.builder import Refuse
 from chainrule.jit.capture import Unsupported
-from chainrule.optim.adam import Adam, _adam_kernel
-from chainrule.optim.sgd import SGD, _sgd_kernel
+from chainrule.optim.optimizer import Optimizer
 
 
 class FlatStore:
@@ -20,16 +25,13 @@ class FlatStore:
     def __init__(self, leaves, steps):
         self.leaves = list(leaves)
         self.grad = {}  # leaf -> its gradient array (a flat view where it is optimised)
-        self.chunks = {}  # (id(opt), group index) -> [chunk dict]
-        self.checks = []  # (object, attribute or key, expected array): identity guards
-        self.state_keys = []  # (a parameter's optimiser state, its keys when flattened)
+        self.groups = {}  # (id(opt), group index) -> ([Flat], loose params)
+        self.flats = []
+        self.checks = []  # (parameter, expected .data): identity guards outside the Flats
         leafset = set(self.leaves)
         done = set()
         for opt, stepped in steps:
-            if type(opt) not in (SGD, Adam) and not (isinstance(opt, Adam)
-                                                    and "step" not in type(opt).__dict__):
-                raise Unsupported(f"optimizer {type(opt).__name__} has no compiled rule "
-                                  "(SGD, Adam and AdamW do)")
+            check_compilable(opt)
             for gi, group in enumerate(opt.param_groups):
                 params = [p for p in group["params"] if p in stepped]
                 for p in params:
@@ -39,129 +41,79 @@ class FlatStore:
                     if p in done:
                         raise Unsupported("a parameter in two optimiser groups")
                     done.add(p)
-                self.chunks[(id(opt), gi)] = self._chunks(opt, params)
+                flats, loose = opt._group_flats(group, params)  # eager foreach's too
+                for flat in flats:
+                    self.grad.update(zip(flat.params, flat.gviews))
+                self.flats.extend(flats)
+                self.groups[(id(opt), gi)] = (flats, loose)
         for p in self.leaves:
             if p not in self.grad:
                 self.grad[p] = np.empty_like(p.data)
-                self.checks.append((p, "data", p.data))
-
-    def _chunks(self, opt, params):
-        if not params:
-            return []
-        same = len({p.data.dtype for p in params}) == 1 and len(
-            {opt.state[p].get("step") for p in params}) == 1
-        groups = [params] if same else [[p] for p in params]
-        return [self._flatten(opt, ps) for ps in groups]
-
-    def _flatten(self, opt, params):
-        dtype = params[0].data.dtype
-        sizes = [p.data.size for p in params]
-        total = sum(sizes)
-
-        def flat_of(arrays):
-            flat = np.empty(total, dtype)
-            views, start = [], 0
-            for a, n in zip(arrays, sizes):
-                v = flat[start:start + n].reshape(a.shape)
-                v[...] = a
-                views.append(v)
-                start += n
-            return flat, views
-
-        flat_p, pviews = flat_of([p.data for p in params])
-        for p, v in zip(params, pviews):
-            p.data = v
-            self.checks.append((p, "data", v))
-        flat_g, gviews = flat_of([p.data for p in params])  # values overwritten by backward
-        for p, v in zip(params, gviews):
-            self.grad[p] = v
-        for p in params:
-            self.state_keys.append((opt.state[p], frozenset(opt.state[p])))
-        states = {}
-        keys = set.intersection(*(set(opt.state[p]) for p in params)) if params else set()
-        for key in sorted(keys):
-            arrays = [opt.state[p][key] for p in params]
-            if all(isinstance(a, np.ndarray) and a.shape == p.data.shape
-                   for a, p in zip(arrays, params)):
-                flat, views = flat_of(arrays)
-                for p, v in zip(params, views):
-                    opt.state[p][key] = v
-                    self.checks.append((opt.state[p], key, v))
-                states[key] = flat
-        return {"params": params, "p": flat_p, "g": flat_g, "state": states}
+                self.checks.append((p, p.data))
 
     def intact(self):
-        """True while no parameter or state array was replaced (e.g. by load_state_dict)."""
-        for obj, key, expected in self.checks:
-            current = getattr(obj, key) if key == "data" else obj.get(key)
-            if current is not expected:
+        """True while no parameter or state array was replaced (e.g. by load_state_dict) and
+        no state was added."""
+        for p, array in self.checks:  # (plain loops: this runs before every replay)
+            if p.data is not array:
                 return False
-        # New state (momentum or amsgrad switched on after capture) needs flattening too.
-        return all(len(state) == len(keys) for state, keys in self.state_keys)
+        for flat in self.flats:
+            if not flat.intact():
+                return False
+        return True
+
+
+def check_compilable(opt):
+    """Raise Unsupported unless ``opt``'s step is the library's, over an ``_update`` of the
+    library's (whose kernels are elementwise, so that a flat buffer gives the same numbers)."""
+    cls = type(opt)
+    name = cls.__name__
+    for klass in cls.__mro__:
+        if klass is Optimizer:
+            break
+        if "step" in vars(klass):
+            raise Unsupported(
+                f"optimizer {name} defines its own step(), which has no compiled rule (SGD, "
+                "Adam, AdamW, RMSprop, Adagrad and subclasses that keep their step() do)")
+    owner = next(k for k in cls.__mro__ if "_update" in vars(k))
+    if owner is Optimizer or not owner.__module__.startswith("chainrule.optim."):
+        raise Unsupported(f"optimizer {name}: its update ({owner.__name__}._update) is not "
+                          "one of the library's, so it has no compiled rule")
 
 
 def step_function(opt, store):
     """A no-argument function doing ``opt.step()`` on the flat buffers."""
-    plan = [(group, store.chunks.get((id(opt), gi), []))
-            for gi, group in enumerate(opt.param_groups)]
-    run = opt._run
-    groups = opt.param_groups
-    sizes = [len(g["params"]) for g in groups]
-    step = _adam_step(opt, plan, run) if isinstance(opt, Adam) else _sgd_step(plan, run)
+    n_groups = len(opt.param_groups)
+    sizes = [len(g["params"]) for g in opt.param_groups]
+    plan = []
+    for gi in range(n_groups):
+        flats, loose = store.groups.get((id(opt), gi), ([], []))
+        plan.append((flats, [(f.p, f.g, f.state) for f in flats], loose))
+    update, needs, grad = opt._update, opt._state_keys, store.grad
+    name = type(opt).__name__
 
-    def checked_step():
-        if len(groups) != len(sizes) or any(len(g["params"]) != n for g, n in zip(groups, sizes)):
+    def step():
+        groups = opt.param_groups  # read anew: load_state_dict replaces the group dicts
+        if len(groups) != n_groups:
             raise Refuse("the optimiser's parameter groups changed after capture")
-        step()
-
-    return checked_step
-
-
-def _sgd_step(plan, run):
-    def step():
-        for group, chunks in plan:
-            if group["momentum"] != 0 and any("momentum_buffer" not in c["state"]
-                                              for c in chunks):
-                raise Refuse("SGD: momentum switched on after capture")
-        for group, chunks in plan:
-            momentum = group["momentum"]
-            scalars = [-group["lr"], momentum, 1 - group["dampening"], group["weight_decay"],
-                       group["nesterov"], group["maximize"], False]
-            chunked = momentum != 0 or group["weight_decay"] != 0
-            for c in chunks:
-                buf = c["state"]["momentum_buffer"] if momentum != 0 else None
-                run(_sgd_kernel, (c["p"], c["g"], buf), scalars, chunked)
-
-    return step
-
-
-def _adam_step(opt, plan, run):
-    state = opt.state
-
-    def step():
-        for group, chunks in plan:
-            if group["amsgrad"] and any("max_exp_avg_sq" not in c["state"] for c in chunks):
-                raise Refuse("Adam: amsgrad switched on after capture")
-        for group, chunks in plan:
-            lr = group["lr"]
-            beta1, beta2 = group["betas"]
-            wd = group["weight_decay"]
-            decay = None
-            if group["decoupled_weight_decay"]:
-                decay, wd = (1 - lr * wd if wd != 0 else None), 0
-            for c in chunks:
-                params = c["params"]
-                step = state[params[0]]["step"] + 1.0
-                for p in params:
-                    state[p]["step"] = step
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                s = c["state"]
-                run(_adam_kernel,
-                    (c["p"], c["g"], s["exp_avg"], s["exp_avg_sq"],
-                     s["max_exp_avg_sq"] if group["amsgrad"] else None),
-                    (1 - beta1, beta2, 1 - beta2, bias_correction2**0.5, group["eps"],
-                     -step_size, wd, decay, group["maximize"]))
+        state = opt.state
+        for group, n, (flats, _, loose) in zip(groups, sizes, plan):
+            if len(group["params"]) != n:
+                raise Refuse("the optimiser's parameter groups changed after capture")
+            keys = needs(group)
+            if keys:
+                for f in flats:
+                    if not keys <= f.state.keys():
+                        raise Refuse(f"{name}: new optimiser state after capture (e.g. "
+                                     "momentum or amsgrad switched on)")
+                for p in loose:
+                    if not keys <= state[p].keys():
+                        raise Refuse(f"{name}: new optimiser state after capture")
+        for group, (flats, units, loose) in zip(groups, plan):
+            if loose:
+                units = units + [(p.data, grad[p], state[p]) for p in loose]
+            update(group, units)
+            for flat in flats:
+                flat.publish()
 
     return step

@@ -26,10 +26,10 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, maximize=False):
+                 eps=1e-10, maximize=False, foreach=None):
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value,
-                    "maximize": maximize}
+                    "maximize": maximize, "foreach": foreach}
         super().__init__(params, defaults)
 
     _non_negative = {**Optimizer._non_negative, "lr_decay": "lr_decay value",
@@ -42,28 +42,21 @@ class Adagrad(Optimizer):
         for p in group["params"]:  # state is created eagerly, as in PyTorch
             self.state[p] = {"step": 0.0, "sum": np.full_like(p.data, init)}
 
-    def step(self, closure=None):
-        """Perform one update of every parameter that has a gradient (see the class docstring)."""
-        loss = None if closure is None else self._closure(closure)
-        state, run = self.state, self._run
-        for group in self.param_groups:
-            lr = group["lr"]
-            lr_decay = group["lr_decay"]
-            eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.data
-                pstate = state[p]
-                if not pstate:  # a parameter whose state was cleared
-                    pstate["step"] = 0.0
-                    pstate["sum"] = np.full_like(param, group["initial_accumulator_value"])
-                step = pstate["step"] = pstate["step"] + 1.0
-                clr = lr / (1 + (step - 1) * lr_decay)
-                run(_adagrad_kernel, (param, grad.data, pstate["sum"]),
-                    (eps, -clr, wd, maximize))
-        return loss
+    def _update(self, group, units):
+        run = self._run
+        lr = group["lr"]
+        lr_decay = group["lr_decay"]
+        eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
+        for param, grad, pstate in units:
+            if not pstate:  # a parameter whose state was cleared
+                pstate["step"] = 0.0
+                pstate["sum"] = np.full_like(param, group["initial_accumulator_value"])
+            step = pstate["step"] = pstate["step"] + 1.0
+            clr = lr / (1 + (step - 1) * lr_decay)
+            run(_adagrad_kernel, (param, grad, pstate["sum"]), (eps, -clr, wd, maximize))
+
+    def _state_keys(self, group):
+        return {"step", "sum"}
 
 
 def _adagrad_kernel(param, grad, state_sum, tmp, tmp2, gbuf, eps, neg_clr, wd, maximize):

@@ -31,10 +31,10 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, maximize=False, decoupled_weight_decay=False):
+                 amsgrad=False, maximize=False, decoupled_weight_decay=False, foreach=None):
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize,
-                    "decoupled_weight_decay": decoupled_weight_decay}
+                    "decoupled_weight_decay": decoupled_weight_decay, "foreach": foreach}
         super().__init__(params, defaults)
 
     def _validate(self, group):
@@ -47,41 +47,36 @@ class Adam(Optimizer):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name}: invalid beta parameter at index {i}: {beta}")
 
-    def step(self, closure=None):
-        """Perform one update of every parameter that has a gradient (see the class docstring)."""
-        loss = None if closure is None else self._closure(closure)
-        state, run, zeros_like = self.state, self._run, np.zeros_like
-        for group in self.param_groups:
-            lr = group["lr"]
-            beta1, beta2 = group["betas"]
-            wd = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            decay = None  # AdamW's factor on the weights
-            if group["decoupled_weight_decay"]:
-                decay, wd = (1 - lr * wd if wd != 0 else None), 0
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.data
-                pstate = state[p]
-                if not pstate:
-                    pstate["step"] = 0.0
-                    pstate["exp_avg"] = zeros_like(param)
-                    pstate["exp_avg_sq"] = zeros_like(param)
-                    if amsgrad:
-                        pstate["max_exp_avg_sq"] = zeros_like(param)
-                step = pstate["step"] = pstate["step"] + 1.0
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-                run(_adam_kernel,
-                    (param, grad.data, pstate["exp_avg"], pstate["exp_avg_sq"],
-                     pstate["max_exp_avg_sq"] if amsgrad else None),
-                    (1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, group["eps"], -step_size,
-                     wd, decay, group["maximize"]))
-        return loss
+    def _update(self, group, units):
+        run, zeros_like = self._run, np.zeros_like
+        lr = group["lr"]
+        beta1, beta2 = group["betas"]
+        wd = group["weight_decay"]
+        amsgrad = group["amsgrad"]
+        decay = None  # AdamW's factor on the weights
+        if group["decoupled_weight_decay"]:
+            decay, wd = (1 - lr * wd if wd != 0 else None), 0
+        for param, grad, pstate in units:
+            if not pstate:
+                pstate["step"] = 0.0
+                pstate["exp_avg"] = zeros_like(param)
+                pstate["exp_avg_sq"] = zeros_like(param)
+                if amsgrad:
+                    pstate["max_exp_avg_sq"] = zeros_like(param)
+            step = pstate["step"] = pstate["step"] + 1.0
+            bias_correction1 = 1 - beta1**step
+            bias_correction2 = 1 - beta2**step
+            step_size = lr / bias_correction1
+            bias_correction2_sqrt = bias_correction2**0.5
+            run(_adam_kernel,
+                (param, grad, pstate["exp_avg"], pstate["exp_avg_sq"],
+                 pstate["max_exp_avg_sq"] if amsgrad else None),
+                (1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, group["eps"], -step_size,
+                 wd, decay, group["maximize"]))
+
+    def _state_keys(self, group):
+        keys = {"step", "exp_avg", "exp_avg_sq"}
+        return keys | {"max_exp_avg_sq"} if group["amsgrad"] else keys
 
 
 def _adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp, tmp2, gbuf,
@@ -130,9 +125,10 @@ class AdamW(Adam):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, maximize=False):
+                 amsgrad=False, maximize=False, foreach=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True,
+                         foreach=foreach)
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)

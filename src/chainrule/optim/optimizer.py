@@ -1,9 +1,12 @@
 """Optimizer: the base class every optimiser shares (param groups, state, zero_grad, state_dict).
 
 A subclass states its defaults, checks them in :meth:`Optimizer._validate` and writes
-:meth:`step`, which hands each parameter to a module-level *kernel*: a function of arrays and
-scalars that updates the parameter in place with NumPy ufuncs and ``out=``, so no array is
-allocated per step (temporaries come from a pool of scratch arrays that is never saved).
+:meth:`Optimizer._update`, which hands each parameter to a module-level *kernel*: a function of
+arrays and scalars that updates the parameter in place with NumPy ufuncs and ``out=``, so no
+array is allocated per step (temporaries come from a pool of scratch arrays that is never
+saved). The kernels are elementwise, so the same call can update a whole group at once when
+its parameters, gradients and state are views of flat arrays (``foreach=True``, and
+``cr.compile``): the numbers are the same bit for bit.
 
 >>> import numpy as np, chainrule as cr
 >>> w = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
@@ -21,6 +24,7 @@ from itertools import chain
 import numpy as np
 
 from chainrule.autograd import enable_grad
+from chainrule.optim.flat import partition
 from chainrule.tensor import Tensor
 
 # Parameters bigger than this are updated in slices of this many bytes per array (see _run).
@@ -45,6 +49,18 @@ class Optimizer:
     ``{"params": [...], "lr": ...}`` whose keys override ``defaults`` for that group (as in
     PyTorch). ``state[p]`` is the dict of buffers (NumPy arrays) and counters the optimiser
     keeps for parameter ``p``.
+
+    ``foreach=True`` (a group key, as in PyTorch) updates each group with one kernel call
+    instead of one per parameter: on its first step the group's parameters, state buffers and
+    a gradient buffer are copied into one flat array each, and ``p.data`` and ``state[p]``
+    become views of them (so hold on to the tensor, not to an old ``p.data``). Each step
+    copies the gradients in and runs the kernel once, in cache-sized slices; parameters above
+    ``CHUNK_BYTES``, which are sliced anyway, keep their own arrays. The numbers are
+    those of ``foreach=False`` (the default; ``None`` means the same) bit for bit. A step in
+    which some parameter has no gradient, or a gradient of another dtype, updates that group
+    one parameter at a time; a replaced ``p.data`` or a loaded state is flattened again. Like
+    ``lr``, ``foreach`` is a group key that ``load_state_dict`` restores (as PyTorch does), and
+    ``state_dict()`` saves plain arrays either way, so the two load each other's states.
 
     >>> import numpy as np, chainrule as cr
     >>> a = cr.tensor(np.zeros(2), requires_grad=True)
@@ -71,6 +87,7 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         self._scratch = {}  # (shape, dtype) -> list of work arrays; never part of state_dict
+        self._flat = {}  # id(group) -> (group, its params, [Flat], loose params): foreach
         groups = list(params)
         if not groups:
             raise ValueError(f"{name}: got an empty parameter list")
@@ -95,6 +112,10 @@ class Optimizer:
                                 f"{value!r} ({type(value).__name__})")
             if not value >= 0.0:
                 raise ValueError(f"{type(self).__name__}: invalid {words}: {value}")
+        foreach = group.get("foreach")
+        if foreach is not None and not isinstance(foreach, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}: foreach must be True, False or None, got "
+                            f"{foreach!r}")
 
     def add_param_group(self, param_group):
         """Add a group of parameters (a dict with ``"params"`` and optional hyper-parameters).
@@ -202,8 +223,98 @@ class Optimizer:
         """Update every parameter that has a gradient; returns ``closure()`` if given.
 
         ``closure`` re-evaluates the model and returns the loss (it runs with grad enabled).
+        The update is the subclass's (see its docstring); parameters whose ``.grad`` is None
+        are skipped.
+
+        >>> import numpy as np, chainrule as cr
+        >>> w = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
+        >>> opt = cr.optim.SGD([w], lr=0.5, foreach=True)
+        >>> (w * w).sum().backward(); opt.step(); w
+        tensor([0., 0.], dtype=float64, requires_grad=True)
         """
-        raise NotImplementedError
+        loss = None if closure is None else self._closure(closure)
+        for group in self.param_groups:
+            if group.get("foreach"):
+                self._foreach_update(group)
+            else:
+                self._update(group, self._units(group["params"]))
+        return loss
+
+    def _update(self, group, units):
+        """Update ``units``, an iterable of ``(param, grad, state)``: the arrays of one
+        parameter (or the flat arrays of several) and its state dict, creating the state on
+        the first step. Subclasses write this with :meth:`_run` and their kernel."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither step() nor _update()")
+
+    def _state_keys(self, group):
+        """The state entries an update of ``group`` reads and does not create itself when the
+        state exists (for ``cr.compile``, which flattens the state present at capture)."""
+        return set()
+
+    def _units(self, params):
+        state = self.state
+        for p in params:
+            grad = p.grad
+            if grad is not None:
+                yield p.data, grad.data, state[p]
+
+    def _foreach_update(self, group):
+        params = group["params"]
+        for p in params:
+            grad = p.grad
+            if grad is None or grad.data.dtype != p.data.dtype:
+                # Skipped (or cast) parameters would leave the group's state uneven: update
+                # it one parameter at a time this step and flatten it again afterwards.
+                self._flat.pop(id(group), None)
+                self._update(group, self._units(params))
+                return
+        flats, loose = self._group_flats(group)
+        copyto = np.copyto
+        units = []
+        for flat in flats:
+            for view, p in zip(flat.gviews, flat.params):
+                grad = p.grad.data
+                if grad is not view:  # (it is after a compiled step, or zero_grad(False))
+                    copyto(view, grad)
+            units.append((flat.p, flat.g, flat.state))
+        if loose:
+            units.extend(self._units(loose))
+        self._update(group, units)
+        for flat in flats:
+            flat.publish()
+
+    def _group_flats(self, group, subset=None):
+        """The group's :class:`~chainrule.optim.flat.Flat` buffers and loose parameters,
+        flattened again when a parameter array or a state entry was replaced. ``cr.compile``
+        shares them (its backward writes into the gradient buffers), or flattens ``subset``
+        apart when the step it captured updated only some of the group's parameters."""
+        params = group["params"]
+        if subset is not None and len(subset) != len(params):
+            self._flat.pop(id(group), None)  # re-homing the subset makes it stale
+            return partition(self, subset, limit=CHUNK_BYTES)
+        entry = self._flat.get(id(group))
+        if (entry is not None and entry[0] is group and len(entry[1]) == len(params)
+                and all(a is b for a, b in zip(entry[1], params))
+                and all(flat.intact() for flat in entry[2])):
+            return entry[2], entry[3]
+        live = {id(g) for g in self.param_groups}
+        for key in [k for k in self._flat if k not in live]:
+            del self._flat[key]
+        # A parameter updated in slices anyway (see _run) gains no fewer kernel calls from a
+        # flat buffer, only the copy of its gradient: it stays loose.
+        flats, loose = partition(self, params, limit=CHUNK_BYTES)
+        self._flat[id(group)] = (group, tuple(params), flats, loose)
+        return flats, loose
+
+    def __getstate__(self):
+        # Views do not survive a copy or a pickle: the copy flattens afresh on its first step.
+        state = self.__dict__.copy()
+        state["_flat"] = {}
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_flat", {})
 
     @staticmethod
     def _closure(closure):
@@ -322,6 +433,7 @@ class Optimizer:
             new_groups.append(new)
         self.state = state
         self.param_groups = new_groups
+        self._flat.clear()
 
 
 def _hyper_parameters(cls):

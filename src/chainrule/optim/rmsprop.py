@@ -33,44 +33,43 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, maximize=False):
+                 centered=False, maximize=False, foreach=None):
         defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
-                    "momentum": momentum, "centered": centered, "maximize": maximize}
+                    "momentum": momentum, "centered": centered, "maximize": maximize,
+                    "foreach": foreach}
         super().__init__(params, defaults)
 
     _non_negative = {**Optimizer._non_negative, "momentum": "momentum value",
                      "alpha": "alpha value"}
 
-    def step(self, closure=None):
-        """Perform one update of every parameter that has a gradient (see the class docstring)."""
-        loss = None if closure is None else self._closure(closure)
-        state, run, zeros_like = self.state, self._run, np.zeros_like
-        for group in self.param_groups:
-            alpha = group["alpha"]
-            momentum = group["momentum"]
-            centered = group["centered"]
-            scalars = (alpha, 1 - alpha, group["eps"], -group["lr"], group["weight_decay"],
-                       momentum, group["maximize"])
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                param = p.data
-                pstate = state[p]
-                if not pstate:
-                    pstate["step"] = 0.0
-                    pstate["square_avg"] = zeros_like(param)
-                    if momentum > 0:
-                        pstate["momentum_buffer"] = zeros_like(param)
-                    if centered:
-                        pstate["grad_avg"] = zeros_like(param)
-                pstate["step"] += 1.0
-                run(_rmsprop_kernel,
-                    (param, grad.data, pstate["square_avg"],
-                     pstate["grad_avg"] if centered else None,
-                     pstate["momentum_buffer"] if momentum > 0 else None),
-                    scalars)
-        return loss
+    def _update(self, group, units):
+        run, zeros_like = self._run, np.zeros_like
+        alpha = group["alpha"]
+        momentum = group["momentum"]
+        centered = group["centered"]
+        scalars = (alpha, 1 - alpha, group["eps"], -group["lr"], group["weight_decay"],
+                   momentum, group["maximize"])
+        for param, grad, pstate in units:
+            if not pstate:
+                pstate["step"] = 0.0
+                pstate["square_avg"] = zeros_like(param)
+                if momentum > 0:
+                    pstate["momentum_buffer"] = zeros_like(param)
+                if centered:
+                    pstate["grad_avg"] = zeros_like(param)
+            pstate["step"] += 1.0
+            run(_rmsprop_kernel,
+                (param, grad, pstate["square_avg"], pstate["grad_avg"] if centered else None,
+                 pstate["momentum_buffer"] if momentum > 0 else None),
+                scalars)
+
+    def _state_keys(self, group):
+        keys = {"step", "square_avg"}
+        if group["momentum"] > 0:
+            keys.add("momentum_buffer")
+        if group["centered"]:
+            keys.add("grad_avg")
+        return keys
 
 
 def _rmsprop_kernel(param, grad, square_avg, grad_avg, buf, tmp, tmp2, gbuf,

@@ -19,7 +19,8 @@ class SGD(Optimizer):
         theta = theta - lr * g_t
 
     The buffer ``b`` is ``state[p]["momentum_buffer"]``. Nesterov needs ``momentum > 0`` and
-    ``dampening == 0``. Parameters whose ``.grad`` is None are skipped.
+    ``dampening == 0``. Parameters whose ``.grad`` is None are skipped. ``foreach=True``
+    updates each group at once over flat buffers (same numbers; see :class:`Optimizer`).
 
     >>> import numpy as np, chainrule as cr
     >>> w = cr.tensor(np.array([1.0]), requires_grad=True)
@@ -31,9 +32,10 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 maximize=False):
+                 maximize=False, foreach=None):
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach}
         super().__init__(params, defaults)
 
     _non_negative = {**Optimizer._non_negative, "momentum": "momentum value"}
@@ -47,28 +49,23 @@ class SGD(Optimizer):
                 f"momentum={momentum}, dampening={group.get('dampening', 0)}"
             )
 
-    def step(self, closure=None):
-        """Perform one update of every parameter that has a gradient (see the class docstring)."""
-        loss = None if closure is None else self._closure(closure)
-        state, run = self.state, self._run
-        for group in self.param_groups:
-            momentum = group["momentum"]
-            scalars = [-group["lr"], momentum, 1 - group["dampening"], group["weight_decay"],
-                       group["nesterov"], group["maximize"], False]
-            chunked = momentum != 0 or group["weight_decay"] != 0
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                buf = None
-                if momentum != 0:
-                    pstate = state[p]
-                    buf = pstate.get("momentum_buffer")
-                    scalars[-1] = first = buf is None  # the first buffer is a copy of the grad
-                    if first:
-                        buf = pstate["momentum_buffer"] = np.empty_like(p.data)
-                run(_sgd_kernel, (p.data, grad.data, buf), scalars, chunked)
-        return loss
+    def _update(self, group, units):
+        momentum = group["momentum"]
+        scalars = [-group["lr"], momentum, 1 - group["dampening"], group["weight_decay"],
+                   group["nesterov"], group["maximize"], False]
+        chunked = momentum != 0 or group["weight_decay"] != 0
+        run = self._run
+        for param, grad, pstate in units:
+            buf = None
+            if momentum != 0:
+                buf = pstate.get("momentum_buffer")
+                scalars[-1] = first = buf is None  # the first buffer is a copy of the grad
+                if first:
+                    buf = pstate["momentum_buffer"] = np.empty_like(param)
+            run(_sgd_kernel, (param, grad, buf), scalars, chunked)
+
+    def _state_keys(self, group):
+        return set() if group["momentum"] == 0 else {"momentum_buffer"}
 
 
 def _sgd_kernel(param, grad, buf, tmp, gbuf, _, neg_lr, momentum, damp, wd, nesterov, maximize,
