@@ -32,7 +32,7 @@ What runs eagerly, with one warning naming it: ``.item()``, ``bool(t)`` or ``.nu
 the step (value-dependent Python), a draw from the library generator made outside its ops
 (``backend.get_rng()``), ``cr.tensor`` of a NumPy array computed in the step, an in-place update of
 anything but a parameter under no_grad, a custom ``autograd.Function`` in the backward, an
-optimiser without a flat-buffer rule, a backward without ``zero_grad()`` (gradients
+optimiser with its own ``step()`` (every library optimiser has a rule), a backward without ``zero_grad()`` (gradients
 accumulating across calls). Not detectable, so fixed at capture as in ``jax.jit``: Python
 state the step reads (a batch counter, a global), NumPy arrays read through ``.data`` and
 NumPy's own random draws: pass such values in as arguments.
