@@ -30,12 +30,12 @@ its Python bookkeeping (batch norm's running statistics) and random draws happen
 
 What runs eagerly, with one warning naming it: ``.item()``, ``bool(t)`` or ``.numpy()`` inside
 the step (value-dependent Python), a draw from the library generator made outside its ops
-(``backend.get_rng()``), ``cr.tensor`` of a NumPy array computed in the step, an in-place update of
-anything but a parameter under no_grad, a custom ``autograd.Function`` in the backward, an
-optimiser with its own ``step()`` (every library optimiser has a rule), a backward without ``zero_grad()`` (gradients
-accumulating across calls). Not detectable, so fixed at capture as in ``jax.jit``: Python
-state the step reads (a batch counter, a global), NumPy arrays read through ``.data`` and
-NumPy's own random draws: pass such values in as arguments.
+(``backend.get_rng()``), ``cr.tensor`` of a NumPy array computed in the step, an in-place update
+of anything but a parameter under no_grad, a custom ``autograd.Function`` in the backward, an
+optimiser with its own ``step()`` (every library optimiser has a rule), a backward without
+``zero_grad()`` (gradients accumulating across calls). Not detectable, so fixed at capture as in
+``jax.jit``: Python state the step reads (a batch counter, a global), NumPy arrays read through
+``.data`` and NumPy's own random draws: pass such values in as arguments.
 
 >>> import numpy as np, chainrule as cr
 >>> model = cr.nn.Linear(3, 1); opt = cr.optim.SGD(model.parameters(), lr=0.1)
