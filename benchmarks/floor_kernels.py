@@ -49,16 +49,16 @@ def adam_flat(p, g, m, v, t, lr, beta1, beta2, eps, tmp, tmp2, chunk=None):
 
 
 def _adam_slice(p, g, m, v, tmp, tmp2, step_size, beta1, beta2, c2, eps):
-    m *= beta1  # m = beta1 m + (1 - beta1) g
+    np.multiply(m, beta1, out=m)  # m = beta1 m + (1 - beta1) g
     np.multiply(g, 1 - beta1, out=tmp)
-    m += tmp
-    v *= beta2  # v = beta2 v + ((1 - beta2) g) g
+    np.add(m, tmp, out=m)
+    np.multiply(v, beta2, out=v)  # v = beta2 v + ((1 - beta2) g) g
     np.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    v += tmp
+    np.multiply(tmp, g, out=tmp)
+    np.add(v, tmp, out=v)
     np.divide(v, c2, out=tmp)  # denom = sqrt(v / c2) + eps
     np.sqrt(tmp, out=tmp)
-    tmp += eps
+    np.add(tmp, eps, out=tmp)
     np.multiply(m, step_size, out=tmp2)  # p -= (lr / c1) m / denom
-    tmp2 /= tmp
-    p -= tmp2
+    np.divide(tmp2, tmp, out=tmp2)
+    np.subtract(p, tmp2, out=p)
