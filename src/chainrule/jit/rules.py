@@ -31,6 +31,44 @@ def unbroadcast(b, g, shape):
     return g
 
 
+def is_lowering_constant(b, g):
+    """True when gradient ``g`` is a constant (the backward's seed of ones, a zero gradient),
+    or a view of one: a gradient is never user data, and no replay writes a constant."""
+    kind = b.kind.get(g)
+    if kind == "const":
+        return True
+    arr = b.ns.get(g)
+    if kind != "view" or g in b.dynamic or not isinstance(arr, np.ndarray) or arr.base is None:
+        return False
+    return any(v is arr.base and b.kind.get(n) == "const" for n, v in b.ns.items())
+
+
+def fold(b, fn, *args):
+    """``b.call(fn, *args)``; when gradient ``args[0]`` is a constant (and so are the other
+    operands) the value is computed once, now: a replay would compute the same bits each step."""
+    if is_lowering_constant(b, args[0]) and all(
+            b.kind.get(a) in (None, "const") for a in args[1:]):
+        with np.errstate(all="ignore"):
+            value = eval(f"{fn}({', '.join(args)})", b.ns)
+        return b.const(np.array(value, copy=True))
+    return b.call(fn, *args)
+
+
+def _is_unit(b, g, target):
+    """``g`` is a constant of ones that broadcasting ``target * g`` leaves target's shape and
+    dtype (x * 1 is x, bit for bit)."""
+    arr, out = b.ns[g], b.ns[target]
+    return (is_lowering_constant(b, g) and arr.dtype == out.dtype and arr.size > 0
+            and np.broadcast_shapes(arr.shape, out.shape) == out.shape and bool(np.all(arr == 1)))
+
+
+def scale(b, target, g):
+    """Multiply buffer ``target`` by the upstream gradient ``g`` in place (nothing to emit
+    when ``g`` is a constant of ones)."""
+    if not _is_unit(b, g, target):
+        b.inplace("np.multiply", target, g)
+
+
 # --------------------------------------------------------------------------- elementwise
 def fw_add(b, r, a, c):
     return b.call("np.add", a, c)
@@ -93,7 +131,10 @@ def fw_pow(b, r, a, *rest):
 def bw_pow(b, r, g, a):
     (p,) = r.saved
     if p == 2:
-        return (b.call("np.multiply", g, b.call("np.multiply", "2", a)),)
+        t = b.call("np.multiply", "2", a)
+        if _is_unit(b, g, t):
+            return (t,)
+        return (b.call("np.multiply", g, t),)
     if p == 1:
         return (g,)
     if p == 0:
@@ -124,8 +165,9 @@ def fw_relu(b, r, a):
 
 
 def bw_relu(b, r, g, a):
-    # the eager rule: g * ~(out <= 0) (a NaN input passes its gradient on)
-    passes = b.call("np.logical_not", b.call("np.less_equal", b.out_name(r), "0"))
+    # the eager rule is g * ~(out <= 0) (a NaN input passes its gradient on); out =
+    # maximum(a, 0) is >= 0 or NaN, where ~(out <= 0) is out != 0: one pass, the same mask
+    passes = b.call("np.not_equal", b.out_name(r), "0")
     return (b.call("np.multiply", g, passes),)
 
 
@@ -161,7 +203,12 @@ def bw_sigmoid(b, r, g, a):
 
 def fw_clip(b, r, a):
     lo, hi = (b.const(v) if v is not None else "None" for v in r.saved)
-    out = b.call("np.clip", a, lo, hi)
+    if b.ns[a].dtype.kind == "f" and (lo == "None") != (hi == "None"):
+        # np.clip(a, lo, None) is np.maximum(a, lo) (and max alone np.minimum): NumPy's own
+        # _clip calls that ufunc, so the same bits without the wrapper's ~6 us
+        out = b.call("np.maximum", a, lo) if hi == "None" else b.call("np.minimum", a, hi)
+    else:
+        out = b.call("np.clip", a, lo, hi)
     if b.ns[out].dtype != b.ns[a].dtype:
         raise Unsupported("clip with bounds of another dtype has no compiled rule")
     return out
@@ -274,7 +321,7 @@ def bw_mean(b, r, g, a):
         if axes is None or i in axes:
             n *= d
     if n:
-        g = b.call("np.true_divide", g, repr(n))
+        g = fold(b, "np.true_divide", g, repr(n))
     return (_expand(b, g, shape, axes, keepdims),)
 
 
@@ -343,7 +390,7 @@ def _reduce_loss(b, r, values, reduction, denom=None):
 def _upstream(b, g, reduction, n):
     if reduction == "sum":
         return g
-    return b.call("np.true_divide", g, n)
+    return fold(b, "np.true_divide", g, n)
 
 
 def fw_mse_loss(b, r, inp, target):
@@ -355,7 +402,7 @@ def fw_mse_loss(b, r, inp, target):
 def bw_mse_loss(b, r, g, inp, target):
     _, reduction = r.saved
     gd = b.call("np.multiply", "2", r.diff)
-    b.inplace("np.multiply", gd, _upstream(b, g, reduction, repr(b.ns[r.diff].size)))
+    scale(b, gd, _upstream(b, g, reduction, repr(b.ns[r.diff].size)))
     gt = None
     if r.req[1]:
         gt = unbroadcast(b, b.call("np.negative", gd), _shape(b, target))
@@ -367,7 +414,7 @@ def fw_binary_cross_entropy_with_logits(b, r, x, y):
     if scale is not None or w is not None:
         raise Unsupported("binary_cross_entropy_with_logits with weight/pos_weight has no "
                           "compiled rule")
-    sp = b.call("np.logaddexp", "0", b.call("np.negative", x))
+    sp = r.softplus = b.call("np.logaddexp", "0", b.call("np.negative", x))
     values = b.call("np.add", sp, x)
     b.inplace("np.subtract", values, b.call("np.multiply", x, y))
     return _reduce_loss(b, r, values, reduction)
@@ -379,12 +426,11 @@ def bw_binary_cross_entropy_with_logits(b, r, g, x, y):
         raise Unsupported("binary_cross_entropy_with_logits with a target that needs a "
                           "gradient has no compiled rule")
     up = _upstream(b, g, reduction, repr(b.ns[x].size))
-    s = b.call("np.negative", x)
-    b.emit(f"np.logaddexp(0, {s}, out={s})")
-    b.inplace("np.negative", s)
+    # eager: exp(-logaddexp(0, -x)); logaddexp(0, -x) is the forward's buffer (same bits)
+    s = b.call("np.negative", r.softplus)
     b.inplace("np.exp", s)
     b.inplace("np.subtract", s, y)
-    b.inplace("np.multiply", s, up)
+    scale(b, s, up)
     return s, None
 
 
@@ -411,7 +457,7 @@ def bw_cross_entropy(b, r, g, x):
     probs = b.call("np.exp", r.logp)
     up = _upstream(b, g, reduction, b.const(r.denom))
     b.emit(f"{probs}[{r.rows}, {r.target}] -= 1")
-    b.inplace("np.multiply", probs, up)
+    scale(b, probs, up)
     return (probs,)
 
 
