@@ -1,10 +1,12 @@
 """Benchmark harness: ``python benchmarks/run.py [--workloads W1,W3] [--repeats 5]``.
 
-Runs each workload three ways in this one process (chainrule, PyTorch eager when installed,
-and the hand-written NumPy floor). Each repeat trains all three from the same fresh weights;
-chainrule and the floor are interleaved in slices of the run so that a slow spell of the
-shared machine hits them alike. It prints steps/s (median of the repeats), the ratios
-chainrule/PyTorch and chainrule/NumPy-floor, and the BLAS configuration it ran with.
+Runs each workload several ways in this one process (chainrule eager, chainrule under
+cr.compile, PyTorch eager when installed, and the hand-written NumPy floor twice: as first
+written, allocating every intermediate, and reusing its buffers with ``out=`` as a careful
+NumPy programmer writes it, where that version exists). Each repeat trains all of them from the
+same fresh weights; chainrule and the floors are interleaved in slices of the run so that a
+slow spell of the shared machine hits them alike. It prints steps/s (median of the repeats),
+the ratios to PyTorch and to both floors, and the BLAS configuration it ran with.
 """
 
 import argparse
@@ -84,7 +86,7 @@ def _value(loss):
 
 
 def available_impls():
-    impls = ["chainrule", "compiled", "numpy"]
+    impls = ["chainrule", "compiled", "numpy", "floor_reuse"]
     try:
         import torch  # noqa: F401
 
@@ -94,12 +96,31 @@ def available_impls():
     return impls
 
 
+# Column labels: "numpy" is the floor as first written (a fresh array for every intermediate),
+# "floor_reuse" the one a careful NumPy programmer writes (buffers reused with out=).
+LABELS = {"numpy": "floor (allocating)", "floor_reuse": "floor (reusing)"}
+# (result key, numerator, denominator) of each ratio column, in table order.
+RATIOS = [("vs_torch", "chainrule", "torch"), ("vs_floor", "chainrule", "numpy"),
+          ("vs_floor_reuse", "chainrule", "floor_reuse"),
+          ("compiled_vs_torch", "compiled", "torch"), ("compiled_vs_floor", "compiled", "numpy"),
+          ("compiled_vs_floor_reuse", "compiled", "floor_reuse")]
+
+
+def _has(key, impl):
+    try:
+        workloads.factory(key, impl)
+    except KeyError:  # e.g. no buffer-reusing floor written for W5-W7
+        return False
+    return True
+
+
 def bench(key, repeats, impls):
     spec = workloads.SPECS[key]
+    impls = [i for i in impls if _has(key, i)]
     rates = {impl: [] for impl in impls}
     losses = {}
     chunks = max(1, min(10, spec.steps // 50))
-    # chainrule and the floor share NumPy's BLAS and are interleaved slice by slice. PyTorch
+    # chainrule and the floors share NumPy's BLAS and are interleaved slice by slice. PyTorch
     # runs on its own, after a pause: its OpenMP threads and OpenBLAS's threads both spin for
     # a while after their last parallel call, and would slow whichever library runs next.
     groups = [[i for i in impls if i != "torch"], [i for i in impls if i == "torch"]]
@@ -115,32 +136,39 @@ def bench(key, repeats, impls):
     for impl in impls:
         result[impl] = statistics.median(rates[impl])
         result[f"{impl}_final_loss"] = losses[impl]
-    if "torch" in impls:
-        result["vs_torch"] = result["chainrule"] / result["torch"]
-    result["vs_floor"] = result["chainrule"] / result["numpy"]
-    if "compiled" in impls:  # cr.compile (issue 13)
-        result["compiled_vs_floor"] = result["compiled"] / result["numpy"]
-        if "torch" in impls:
-            result["compiled_vs_torch"] = result["compiled"] / result["torch"]
+    for name, num, den in RATIOS:
+        if num in result and den in result:
+            result[name] = result[num] / result[den]
     if spec.flops_per_step:
         result["gflops"] = result["chainrule"] * spec.flops_per_step / 1e9
     return result
 
 
+def _columns(impls, short=False):
+    """(header, cell function) of every column of the table; ``short``: terse headers (the
+    console table), else the Markdown table's."""
+    def name(i):
+        label = LABELS.get(i, i)
+        return label.replace("allocating", "alloc").replace("reusing", "reuse") if short else label
+
+    cols = [("workload", lambda r: f"{r['workload']}: {r['title']}")]
+    for i in impls:
+        cols.append((name(i) if short else f"steps/s {name(i)}",
+                     lambda r, i=i: f"{r[i]:,.1f}" if i in r else "-"))
+    ratios = [(key, f"{'cr' if short and num == 'chainrule' else num}/{name(den)}")
+              for key, num, den in RATIOS if num in impls and den in impls]
+    for key, label in ratios[:3]:  # chainrule's ratios, then GFLOP/s, then compiled's
+        cols.append((label, lambda r, k=key: f"{r[k]:.2f}x" if k in r else "-"))
+    cols.append(("GFLOP/s", lambda r: f"{r['gflops']:.1f}" if "gflops" in r else ""))
+    for key, label in ratios[3:]:
+        cols.append((label, lambda r, k=key: f"{r[k]:.2f}x" if k in r else "-"))
+    return cols
+
+
 def print_table(results, impls):
-    headers = ["workload", "steps/s chainrule"] + [f"steps/s {i}" for i in impls[1:]]
-    headers += ["chainrule/torch" if "torch" in impls else None, "chainrule/floor", "GFLOP/s"]
-    headers += _compiled_headers(impls)
-    headers = [h for h in headers if h]
-    rows = []
-    for r in results:
-        row = [f"{r['workload']}: {r['title']}"] + [f"{r[i]:,.1f}" for i in impls]
-        if "torch" in impls:
-            row.append(f"{r['vs_torch']:.2f}x")
-        row.append(f"{r['vs_floor']:.2f}x")
-        row.append(f"{r['gflops']:.1f}" if "gflops" in r else "")
-        row += _compiled_cells(r)
-        rows.append(row)
+    cols = _columns(impls, short=True)
+    headers = [h for h, _ in cols]
+    rows = [[cell(r) for _, cell in cols] for r in results]
     try:
         from rich.console import Console
         from rich.table import Table
@@ -149,38 +177,21 @@ def print_table(results, impls):
         for row in rows:
             print(" | ".join(row))
         return
-    table = Table(title="chainrule benchmarks (median steps/s; higher is better)")
+    table = Table(title="chainrule benchmarks (median steps/s; higher is better)",
+                  caption="floor (alloc): the NumPy floor allocating every intermediate; "
+                          "floor (reuse): the one reusing its buffers with out=")
     for h in headers:
         table.add_column(h, justify="left" if h == "workload" else "right")
     for row in rows:
         table.add_row(*row)
-    Console(width=160).print(table)
-
-
-def _compiled_headers(impls):
-    if "compiled" not in impls:
-        return []
-    return ["compiled/torch"] * ("torch" in impls) + ["compiled/floor"]
-
-
-def _compiled_cells(r):
-    return [f"{r[k]:.2f}x" for k in ("compiled_vs_torch", "compiled_vs_floor") if k in r]
+    Console(width=200).print(table)
 
 
 def markdown(results, impls):
-    extra = "".join(f" {h} |" for h in _compiled_headers(impls))
-    lines = ["| workload | chainrule steps/s | " + " | ".join(f"{i} steps/s" for i in impls[1:])
-             + (" | chainrule/torch" if "torch" in impls else "") + " | chainrule/floor |"
-             + extra,
-             "|---" * (len(impls) + 2 + ("torch" in impls) + len(_compiled_headers(impls)))
-             + "|"]
+    cols = [(h, cell) for h, cell in _columns(impls) if h != "GFLOP/s"]
+    lines = ["| " + " | ".join(h for h, _ in cols) + " |", "|---" * len(cols) + "|"]
     for r in results:
-        cells = [f"{r['workload']}: {r['title']}"] + [f"{r[i]:,.1f}" for i in impls]
-        if "torch" in impls:
-            cells.append(f"{r['vs_torch']:.2f}x")
-        cells.append(f"{r['vs_floor']:.2f}x")
-        cells += _compiled_cells(r)
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(cell(r) for _, cell in cols) + " |")
     return "\n".join(lines)
 
 
@@ -213,7 +224,9 @@ def main(argv=None):
         print(f"  {key}: chainrule {r['chainrule']:,.1f} steps/s, floor ratio {r['vs_floor']:.2f}"
               + (f", torch ratio {r['vs_torch']:.2f}" if "torch" in r else "")
               + (f"; compiled {r['compiled']:,.1f} steps/s, floor ratio "
-                 f"{r['compiled_vs_floor']:.2f}" if "compiled" in r else ""), flush=True)
+                 f"{r['compiled_vs_floor']:.2f}" if "compiled" in r else "")
+              + (f"; reusing floor {r['floor_reuse']:,.1f} steps/s" if "floor_reuse" in r
+                 else ""), flush=True)
     print_table(results, impls)
     if args.markdown:
         print(markdown(results, impls))

@@ -95,6 +95,7 @@ def w1_numpy(spec):
         w2 -= lr * grad_w2
         return loss
 
+    step.params = [w1, w2]  # for tests (updated in place)
     return step
 
 
@@ -218,6 +219,7 @@ def w1nn_numpy(spec):
             p -= lr * gp
         return loss
 
+    step.params = [W1, b1, W2, b2]  # for tests (updated in place)
     return step
 
 
@@ -241,6 +243,7 @@ def w3_numpy(spec):
             p -= lr * gp
         return loss
 
+    step.params = [W1, b1, W2, b2]  # for tests (updated in place)
     return step
 
 
@@ -353,6 +356,7 @@ def _mlp_numpy(sizes, batch, optimizer, lr, seed):
             adam_update(params, grads, m, v, t, lr, beta1, beta2, eps)
         return loss
 
+    step.params = params  # for tests (updated in place)
     return step
 
 
@@ -429,16 +433,18 @@ from workloads_cnn import W5, w5_chainrule, w5_numpy, w5_torch  # noqa: E402, F4
 SPECS["W5"] = Spec(*W5)
 # ------------------------------------------------------------- workloads in their own files
 # Each module adds SPECS and ``<key>_<impl>`` factories (W6 recurrent: workloads_rnn.py).
+import workloads_floor_reuse  # noqa: E402
 import workloads_rnn  # noqa: E402
 
-_EXTRA_MODULES = [workloads_rnn]
+_EXTRA_MODULES = [workloads_rnn, workloads_floor_reuse]
 for _module in _EXTRA_MODULES:
     SPECS.update(_module.SPECS)
 
 
 def factory(key, impl):
     """The ``make(spec) -> step`` of workload ``key`` done by ``impl`` (chainrule, torch,
-    numpy, or compiled: the chainrule step under cr.compile), here or in the extra modules."""
+    numpy: the allocating floor, floor_reuse: the buffer-reusing floor, or compiled: the
+    chainrule step under cr.compile), here or in the extra modules."""
     if impl == "compiled":
         return _compiled(factory(key, "chainrule"))
     name = f"{key.lower()}_{impl}"
