@@ -10,6 +10,9 @@ small graph that call built. The kernels are then the eager ones, so the numbers
 numbers; what the region saves is nothing, what the rest of the step saves is everything.
 """
 
+import gc
+from types import FrameType
+
 import numpy as np
 
 from chainrule import autograd
@@ -143,7 +146,8 @@ def lower_opaque(b, tape, region):
     if getattr(region.fn, "__module__", "") == "chainrule.creation" and region.fn.__name__ in (
             "tensor", "as_tensor", "from_numpy") and region.args:
         data = region.args[0]
-        if isinstance(data, np.ndarray) and data.ndim > 0 and not isinstance(args[0], _Slot):
+        if (isinstance(data, np.ndarray) and data.ndim > 0 and not isinstance(args[0], _Slot)
+                and not _held_outside(data, (region.args, region.kwargs, args, kwargs))):
             raise Unsupported(f"cr.{region.fn.__name__}(...) of a NumPy array made inside the "
                               "step: it may depend on the inputs (pass it as an argument)")
     # The tensors the call's graph hangs from: each must be a substituted argument or a leaf.
@@ -202,6 +206,17 @@ def _check_constant(b, tensor):
     if not tensor.requires_grad and id(tensor.data) in b.created and tensor.data.ndim > 0:
         raise Unsupported("a tensor made inside the step outside the ops the capture sees "
                           "(e.g. cr.tensor(...) of computed data): it may depend on the inputs")
+
+
+def _held_outside(array, ours):
+    """Whether something other than the recorded call holds ``array`` (a global, a closure,
+    an attribute): a constant the step reads. An array nothing else holds was made during the
+    step, from who knows what (``x.data * 2``)."""
+    for holder in gc.get_referrers(array):
+        if any(holder is o for o in ours) or isinstance(holder, (Tensor, FrameType)):
+            continue
+        return True
+    return False
 
 
 def _name(region):
