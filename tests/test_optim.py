@@ -150,9 +150,9 @@ def run_on_given_grads(make_opt, arrays, grads):
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=IDS)
 def test_big_parameters_updated_in_slices_match_torch_and_whole_array_updates(name, kwargs,
                                                                          monkeypatch):
-    # with 4 kB slices (512 float64), a 30x50 weight is updated in two full slices and a
+    # with 2 kB slices (256 float64), a 30x50 weight is updated in five full slices and a
     # partial one; the Fortran-ordered copy takes the whole-array path; the vector fits in one
-    monkeypatch.setattr("chainrule.optim.optimizer.CHUNK_BYTES", 4096)
+    monkeypatch.setattr("chainrule.optim.optimizer.CHUNK_BYTES", 2048)  # sliced above 8 kB
     rng = np.random.default_rng(3)
     arrays = [rng.normal(size=(30, 50)), np.asfortranarray(rng.normal(size=(50, 30))),
               rng.normal(size=7)]

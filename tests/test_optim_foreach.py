@@ -90,7 +90,7 @@ def assert_same_state(sa, sb):
     assert strip == [{k: v for k, v in g.items() if k != "foreach"} for g in sb["param_groups"]]
 
 
-@pytest.mark.parametrize("chunk", [1 << 17, 64], ids=["default-chunks", "tiny-chunks"])
+@pytest.mark.parametrize("chunk", [1 << 20, 16], ids=["default-chunks", "tiny-chunks"])
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=IDS)
 def test_twenty_foreach_steps_equal_the_for_loop_bit_for_bit(name, kwargs, chunk, monkeypatch):
     # tiny-chunks: the flat arrays are updated in slices and the bigger parameters stay loose

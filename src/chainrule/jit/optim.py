@@ -2,7 +2,7 @@
 state) are views of one array each, so an update is the eager kernel called once per group.
 
 The buffers are the optimiser's own :class:`chainrule.optim.flat.Flat` layout, the one eager
-``foreach=True`` uses (a parameter above ``CHUNK_BYTES``, updated in slices anyway, keeps its
+``foreach=True`` uses (a parameter above ``SLICE_ABOVE * CHUNK_BYTES``, sliced anyway, keeps its
 own arrays), and the update is the optimiser's ``_update``: SGD, Adam, AdamW, RMSprop, Adagrad
 and subclasses that keep the library's step. Hyper-parameters are read from ``param_groups``
 at every step, so a scheduler's learning rate takes effect, and the numbers equal the eager

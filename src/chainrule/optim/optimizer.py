@@ -27,8 +27,13 @@ from chainrule.autograd import enable_grad
 from chainrule.optim.flat import partition
 from chainrule.tensor import Tensor
 
-# Parameters bigger than this are updated in slices of this many bytes per array (see _run).
-CHUNK_BYTES = 1 << 17
+# Parameters bigger than SLICE_ABOVE slices are updated in slices of CHUNK_BYTES per array
+# (see _run). Measured with benchmarks/bench_chunking.py on the 2-core machine: one pass is
+# fastest while the arrays fit in the last-level cache (Adam over W2's 2 MB: 1.19x faster than
+# 128 kB slices), 1 MB slices are fastest beyond (Adam over 84 MB: 1.71x one pass; plain SGD
+# 1.44x); two threads never beat one thread's slices there.
+CHUNK_BYTES = 1 << 20
+SLICE_ABOVE = 4
 
 
 class _Required:
@@ -55,7 +60,7 @@ class Optimizer:
     a gradient buffer are copied into one flat array each, and ``p.data`` and ``state[p]``
     become views of them (so hold on to the tensor, not to an old ``p.data``). Each step
     copies the gradients in and runs the kernel once, in cache-sized slices; parameters above
-    ``CHUNK_BYTES``, which are sliced anyway, keep their own arrays. The numbers are
+    ``SLICE_ABOVE * CHUNK_BYTES``, which are sliced anyway, keep their own arrays. The numbers are
     those of ``foreach=False`` (the default; ``None`` means the same) bit for bit. A step in
     which some parameter has no gradient, or a gradient of another dtype, updates that group
     one parameter at a time; a replaced ``p.data`` or a loaded state is flattened again. Like
@@ -291,7 +296,7 @@ class Optimizer:
         params = group["params"]
         if subset is not None and len(subset) != len(params):
             self._flat.pop(id(group), None)  # re-homing the subset makes it stale
-            return partition(self, subset, limit=CHUNK_BYTES)
+            return partition(self, subset, limit=SLICE_ABOVE * CHUNK_BYTES)
         entry = self._flat.get(id(group))
         if (entry is not None and entry[0] is group and len(entry[1]) == len(params)
                 and all(a is b for a, b in zip(entry[1], params))
@@ -302,7 +307,7 @@ class Optimizer:
             del self._flat[key]
         # A parameter updated in slices anyway (see _run) gains no fewer kernel calls from a
         # flat buffer, only the copy of its gradient: it stays loose.
-        flats, loose = partition(self, params, limit=CHUNK_BYTES)
+        flats, loose = partition(self, params, limit=SLICE_ABOVE * CHUNK_BYTES)
         self._flat[id(group)] = (group, tuple(params), flats, loose)
         return flats, loose
 
@@ -325,15 +330,14 @@ class Optimizer:
         """Call ``kernel(*arrays, tmp, tmp2, tmp3, *scalars)`` to update one parameter in place.
 
         ``arrays`` are the parameter, its gradient and its state buffers (None where unused); the
-        three ``tmp`` are scratch arrays. A parameter larger than ``CHUNK_BYTES`` is updated in
-        cache-sized slices: a dozen elementwise passes over arrays that stay in the L2 cache run
-        about 1.7x faster than passes that stream from memory, and the scratch stays small.
-        Every element goes through the same operations either way, so results are identical.
-        ``chunked=False`` skips the slicing for kernels of two or three passes, where the
-        per-slice Python overhead costs more than the cache saves (plain SGD).
+        three ``tmp`` are scratch arrays. A parameter larger than ``SLICE_ABOVE * CHUNK_BYTES``
+        is updated in ``CHUNK_BYTES`` slices: a dozen elementwise passes over arrays that stay in
+        the cache run up to 1.7x faster than passes that stream from memory, and the scratch
+        stays small. Every element goes through the same operations either way, so results are
+        identical. (``chunked`` is kept for callers; 1 MB slices pay for every kernel.)
         """
         param = arrays[0]
-        if not chunked or param.nbytes <= CHUNK_BYTES or not all(
+        if param.nbytes <= SLICE_ABOVE * CHUNK_BYTES or not all(
             a is None or a.flags.c_contiguous for a in arrays
         ):
             key = (param.shape, param.dtype)
