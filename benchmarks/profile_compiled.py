@@ -63,7 +63,7 @@ def call_overhead():
 def instrument(program):
     """(replay with a clock read after every line, its body lines, per-line lists of times)."""
     header, *body = program.source.rstrip("\n").split("\n")
-    scope = program._replay.__globals__
+    scope = program.replay.__globals__
     timings = [[] for _ in body] + [[]]  # the last: an empty line, the clock's own cost
     scope["_T"], scope["_pc"] = timings, time.perf_counter
     lines = [header, "    _p = _pc()"]
@@ -84,7 +84,7 @@ def instrument(program):
 
 
 def category_of_line(text, program):
-    scope = program._replay.__globals__
+    scope = program.replay.__globals__
     fn = scope.get(text.rstrip("()"))
     if text.endswith("()") and getattr(fn, "__name__", "") == "checked_step":
         return "optimizer"
@@ -233,7 +233,7 @@ def main(argv=None):
         step = compiled_step(key)
         floor_step = workloads.factory(key, "floor_reuse")(workloads.SPECS[key])
         floor_step()
-        t = interleaved({"compiled": step, "replay": step._last._replay, "floor": floor_step},
+        t = interleaved({"compiled": step, "replay": step._last.replay, "floor": floor_step},
                         runs)
         compiled = profile_compiled(step, t["compiled"], t["replay"], runs)
         floor = profile_floor(key, t["floor"], runs)

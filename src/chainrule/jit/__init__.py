@@ -119,37 +119,39 @@ class Compiled:
 
     def _key(self, args, kwargs):
         parts = []
+        append = parts.append
         for a in args:
             if isinstance(a, Tensor):
-                parts.append((a.data.shape, a.data.dtype.str, a.requires_grad))
+                d = a.data
+                append((d.shape, d.dtype, a.requires_grad))
             elif isinstance(a, np.ndarray):
-                parts.append(("array", a.shape, a.dtype.str))
+                append(("array", a.shape, a.dtype))
             elif isinstance(a, _Module):  # a model passed in: its train/eval mode is a guard too
-                parts.append(("module", id(a), tuple(m.training for m in a.modules())))
+                append(("module", id(a), tuple([m.training for m in a.modules()])))
             else:
-                parts.append(("value", type(a), a))
-        parts.append(tuple(sorted(kwargs.items())))
-        parts.append(GradMode.enabled)
-        parts.append(tuple(m.training for m in self._modules))
+                append(("value", type(a), a))
+        if kwargs:
+            append(tuple(sorted(kwargs.items())))
+        append(GradMode.enabled)
+        append(tuple([m.training for m in self._modules]))
         return tuple(parts)
 
     def __call__(self, *args, **kwargs):
         try:
             key = self._key(args, kwargs)
-            hash(key)
+            program = self._cache.get(key)  # hashes the key: unhashable constants raise here
         except TypeError:
             self._warn("an argument that is not a tensor, an array or a hashable constant")
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
-        program = self._cache.get(key)
         if program is _EAGER:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
         if program is not None:
             if program.store.intact():
                 try:
-                    out = program.run([a.data if isinstance(a, Tensor) else a for a in args
-                                       if isinstance(a, (Tensor, np.ndarray))])
+                    out = program.replay(*[a.data if isinstance(a, Tensor) else a for a in args
+                                           if isinstance(a, (Tensor, np.ndarray))])
                     self.stats["replays"] += 1
                     return out
                 except Refuse:

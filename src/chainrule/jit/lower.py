@@ -27,6 +27,41 @@ def _bind_np(scope, path):
     return name
 
 
+_UFUNC_LINE = re.compile(r"^(\s*)np\.([a-z_]+)\((.*)\)$")
+
+
+def _split_args(text):
+    """``text``'s top-level comma-separated parts (brackets nest: ``t1[k2, k3]`` is one)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _positional_out(line):
+    """``np.f(a, b, out=t)`` as ``np.f(a, b, t)`` where ``f`` is a ufunc taking that many
+    inputs (or np.dot) and ``out`` is its only keyword; any other line unchanged."""
+    match = _UFUNC_LINE.match(line)
+    if match is None:
+        return line
+    indent, name, inner = match.groups()
+    fn = getattr(np, name, None)
+    args = _split_args(inner)
+    if not args[-1].startswith("out=") or any("=" in a for a in args[:-1]):
+        return line
+    n_in = 2 if fn is np.dot else getattr(fn, "nin", None) if isinstance(fn, np.ufunc) else None
+    if n_in != len(args) - 1 or fn in (np.maximum, np.minimum):  # (NumPy 2 deprecates these)
+        return line
+    return f"{indent}np.{name}({', '.join(args[:-1])}, {args[-1][4:]})"
+
+
 class Program:
     """One compiled step: ``run(arrays)`` replays it; ``source`` is its text."""
 
@@ -36,13 +71,15 @@ class Program:
         self.store = store
         self.buffers = buffers  # name -> (shape, dtype, kind), for the listing
         scope = builder.ns
-        # np.add.reduce(...) -> _np_add_reduce(...): one global lookup per kernel, not three.
-        fast = _NP_CALL.sub(lambda m: _bind_np(scope, m.group(1)) + "(", source)
+        # np.add(a, b, out=t) -> _np_add(a, b, t): one global lookup per kernel, not two, and
+        # no keyword parsing (about 0.17 us of a 0.5 us call on small arrays).
+        fast = "\n".join(_positional_out(line) for line in source.splitlines())
+        fast = _NP_CALL.sub(lambda m: _bind_np(scope, m.group(1)) + "(", fast)
         exec(compile(fast, "<chainrule.compile>", "exec"), scope)
-        self._replay = scope["replay"]
+        self.replay = scope["replay"]
 
     def run(self, arrays):
-        return self._replay(*arrays)
+        return self.replay(*arrays)
 
     def listing(self):
         """The kernels and buffers of the step, as text."""

@@ -17,6 +17,7 @@ import numpy as np
 from chainrule.jit.builder import Refuse
 from chainrule.jit.capture import Unsupported
 from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.sgd import SGD
 
 
 class FlatStore:
@@ -91,7 +92,37 @@ def step_function(opt, store):
         plan.append((flats, [(f.p, f.g, f.state) for f in flats], loose))
     update, needs, grad = opt._update, opt._state_keys, store.grad
     name = type(opt).__name__
+    general = _general_step(opt, n_groups, sizes, plan, update, needs, grad, name)
+    if getattr(update, "__func__", None) is SGD._update and all(
+            not loose and all(not f.state for f in flats) for flats, _, loose in plan):
+        return _plain_sgd_step(opt, n_groups, sizes, plan, general)
+    return general
 
+
+def _plain_sgd_step(opt, n_groups, sizes, plan, general):
+    """SGD without momentum, weight decay or maximize (read at every step: otherwise the
+    general step runs) over flat buffers only: the eager kernel's two calls per group,
+    ``param += grad * -lr``, with none of the per-group Python of the general step."""
+    work = [[(f.p, f.g, np.empty_like(f.p)) for f in flats] for flats, _, _ in plan]
+    multiply, add = np.multiply, np.add
+
+    def step():
+        groups = opt.param_groups
+        if len(groups) != n_groups:
+            raise Refuse("the optimiser's parameter groups changed after capture")
+        for group, n in zip(groups, sizes):
+            if (len(group["params"]) != n or group["momentum"] != 0
+                    or group["weight_decay"] != 0 or group["maximize"]):
+                return general()
+        for group, buffers in zip(groups, work):
+            neg_lr = -group["lr"]
+            for p, g, tmp in buffers:
+                add(p, multiply(g, neg_lr, tmp), p)  # (positional out: no keyword parsing)
+
+    return step
+
+
+def _general_step(opt, n_groups, sizes, plan, update, needs, grad, name):
     def step():
         groups = opt.param_groups  # read anew: load_state_dict replaces the group dicts
         if len(groups) != n_groups:
