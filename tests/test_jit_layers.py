@@ -294,3 +294,40 @@ def test_a_value_read_inside_the_step_runs_eagerly_with_one_warning(read):
         warnings.simplefilter("error", CompileWarning)
         np.testing.assert_array_equal(f(-x).data, fwd(-x).data)  # eager: follows the value
     assert f.stats["eager"] == 1
+
+
+@pytest.mark.parametrize("after", ["none", "zero", "kept", "returned"])
+def test_manual_updates_scale_a_gradient_in_place_only_when_nothing_reads_it(after):
+    """``p -= lr * p.grad`` scales the gradient in its own buffer when the step then drops or
+    zeroes it; a gradient the user still sees (kept on p.grad, or returned) stays intact."""
+    runs = []
+    for _ in range(2):
+        rng = np.random.default_rng(0)
+        w = cr.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+        opt = cr.optim.SGD([w], lr=0.0)  # for its zero_grad() only
+
+        def step(x, w=w, opt=opt):
+            loss = (x @ w).pow(2).sum()
+            opt.zero_grad()
+            loss.backward()
+            with cr.no_grad():
+                w -= 0.01 * w.grad
+            grad = w.grad * 1
+            if after == "none":
+                w.grad = None
+            elif after == "zero":
+                w.grad.zero_()
+            return (loss, grad) if after == "returned" else loss
+
+        runs.append((w, step))
+    (w_e, eager), (w_c, step) = runs
+    compiled = cr.compile(step)
+    x = cr.tensor(np.linspace(-1, 1, 12).reshape(4, 3))
+    for _ in range(6):
+        a, b = eager(x), compiled(x)
+        for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+            np.testing.assert_array_equal(u.data, v.data)
+    np.testing.assert_array_equal(w_e.data, w_c.data)
+    if after in ("kept", "returned"):
+        np.testing.assert_array_equal(w_e.grad.data, w_c.grad.data)
+    assert compiled.stats["replays"] == 5

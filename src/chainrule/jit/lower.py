@@ -197,6 +197,8 @@ def lower(tape, arrays, result, store=None):
                               "accumulate across calls")
     grads = {p: _wrap(store.grad[p]) for p in leaves if state[p] in ("value", "zero")}
     nones = [p for p in leaves if state[p] == "none"]
+    exposed = {grad_name[p] for p in leaves if state[p] == "value"}
+    _scale_dead_gradients_in_place(b, set(grad_leaf), exposed)
     if grads or nones:
         b.emit(f"{b.const(_grad_setter(grads, nones))}()")
     b.emit(f"return {_outputs(b, result)}")
@@ -207,6 +209,39 @@ def lower(tape, arrays, result, store=None):
     buffers = {n: (getattr(v, "shape", ()), getattr(v, "dtype", type(v).__name__), b.kind[n])
                for n, v in b.ns.items() if n in b.kind and isinstance(v, np.ndarray)}
     return Program(b, source, len(arrays), store, buffers)
+
+
+_SCALED = re.compile(r"^np\.multiply\((\w+), (\w+), out=(\w+)\)$")
+_UPDATE = re.compile(r"^np\.subtract\((\w+), (\w+), out=\1, casting='same_kind'\)$")
+
+
+def _scale_dead_gradients_in_place(b, grad_names, exposed):
+    """``p -= lr * p.grad`` at the end of a step: when nothing reads ``p.grad`` afterwards
+    (it is set to None or zeroed), scale the gradient in its own buffer instead of a
+    temporary the size of the parameter, as a careful NumPy programmer writes it (the same
+    numbers: the same multiply, written elsewhere)."""
+    lines = b.lines
+    tail = len(lines)  # the updates must be the step's last kernels (zeroing may follow)
+    while tail > 0 and (lines[tail - 1].endswith(".fill(0)") or _UPDATE.match(lines[tail - 1])
+                        or _SCALED.match(lines[tail - 1])):
+        tail -= 1
+    for i in range(tail, len(lines) - 1):
+        scaled, update = _SCALED.match(lines[i]), _UPDATE.match(lines[i + 1])
+        if scaled is None or update is None or update.group(2) != scaled.group(3):
+            continue
+        a, c, tmp = scaled.groups()
+        grad = c if c in grad_names else a if a in grad_names else None
+        if grad is None or grad in exposed or b.kind.get(tmp) != "buf" or tmp in b.viewed:
+            continue
+        names = [n for n, v in b.ns.items() if v is b.ns[grad]]  # a kernel may write into it
+        later = [line for line in lines[i + 2:]
+                 if any(re.search(rf"\b{n}\b", line) for n in names)]
+        others = [line for j, line in enumerate(lines) if j not in (i, i + 1)
+                  and re.search(rf"\b{tmp}\b", line)]
+        if others or any(line != f"{grad}.fill(0)" for line in later):
+            continue
+        lines[i] = f"np.multiply({a}, {c}, out={grad})"
+        lines[i + 1] = lines[i + 1].replace(f", {tmp}, ", f", {grad}, ")
 
 
 def _lower_region(b, tape, region):
