@@ -238,11 +238,13 @@ class Optimizer:
         tensor([0., 0.], dtype=float64, requires_grad=True)
         """
         loss = None if closure is None else self._closure(closure)
+        state = self.state
         for group in self.param_groups:
             if group.get("foreach"):
                 self._foreach_update(group)
-            else:
-                self._update(group, self._units(group["params"]))
+            else:  # (self._units inlined: this runs every step, for tiny models too)
+                self._update(group, [(p.data, p.grad.data, state[p]) for p in group["params"]
+                                     if p.grad is not None])
         return loss
 
     def _update(self, group, units):
@@ -257,11 +259,8 @@ class Optimizer:
         return set()
 
     def _units(self, params):
-        state = self.state
-        for p in params:
-            grad = p.grad
-            if grad is not None:
-                yield p.data, grad.data, state[p]
+        state = self.state  # (a list, not a generator: this runs every step for tiny models)
+        return [(p.data, p.grad.data, state[p]) for p in params if p.grad is not None]
 
     def _foreach_update(self, group):
         params = group["params"]
