@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from jit_steps import training_step
 
 import chainrule as cr
 from chainrule.jit import CompileWarning
@@ -24,19 +25,6 @@ def _mlp(sizes, act, seed, dtype="float64"):
         if i < len(sizes) - 2:
             layers.append(act())
     return nn.Sequential(*layers)
-
-
-def _step_fn(model, opt, loss_fn, scheduler=None):
-    def step(x, y):
-        loss = loss_fn(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if scheduler is not None:
-            scheduler.step()
-        return loss
-
-    return step
 
 
 def _data(kind, n, d, out, seed=0, dtype="float64"):
@@ -76,7 +64,7 @@ def _pair(workload, optimizer, scheduler=False):
         model = _mlp(sizes, act, seed=3)
         opt = OPTIMIZERS[optimizer](model.parameters(), 0.1 if workload == "W1nn" else 1.0)
         sched = cr.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5) if scheduler else None
-        runs.append((model, _step_fn(model, opt, loss_fn, sched)))
+        runs.append((model, training_step(model, opt, loss_fn, sched)))
     return runs
 
 
@@ -127,7 +115,8 @@ def test_float32_steps_match_eager_and_keep_float32():
     runs = []
     for _ in range(2):
         model = _mlp(sizes, act, seed=1, dtype="float32")
-        runs.append((model, _step_fn(model, cr.optim.SGD(model.parameters(), lr=0.5), loss_fn)))
+        opt = cr.optim.SGD(model.parameters(), lr=0.5)
+        runs.append((model, training_step(model, opt, loss_fn)))
     (m_eager, eager), (m_comp, step) = runs
     compiled = cr.compile(step)
     x, y = _data("binary", 4, 2, 1, dtype="float32")
@@ -210,7 +199,7 @@ def test_dropout_draws_a_new_mask_each_replay_as_eager_does():
         cr.manual_seed(4)  # the same initial weights for both
         model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
         opt = cr.optim.Adam(model.parameters(), lr=1e-2)
-        runs.append((model, _step_fn(model, opt, F.cross_entropy)))
+        runs.append((model, training_step(model, opt, F.cross_entropy)))
     (m_eager, eager), (m_comp, step) = runs
     compiled = cr.compile(step)
     x, y = _data("classes", 10, 6, 3)
@@ -341,7 +330,7 @@ class _SignSGD(cr.optim.Optimizer):
 
 def test_a_users_optimizer_falls_back():
     model = _mlp([3, 2], nn.ReLU, seed=0)
-    step = _step_fn(model, _SignSGD(model.parameters()), F.mse_loss)
+    step = training_step(model, _SignSGD(model.parameters()), F.mse_loss)
     _warns_once(cr.compile(step), *_data("real", 4, 3, 2), match="_SignSGD defines its own step")
 
 

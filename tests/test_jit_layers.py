@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from jit_steps import training_step
 
 import chainrule as cr
 from chainrule.jit import CompileWarning
@@ -94,16 +95,7 @@ def _twins(make_model, make_opt, scheduler=False):
         opt = make_opt(model.parameters())
         sched = cr.optim.lr_scheduler.StepLR(opt, 5, gamma=0.7) if scheduler else None
 
-        def step(x, y, model=model, opt=opt, sched=sched):
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            return loss
-
-        runs.append((model, step))
+        runs.append((model, training_step(model, opt, F.cross_entropy, sched)))
     return runs
 
 

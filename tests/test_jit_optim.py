@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from jit_steps import training_step
 
 import chainrule as cr
 from chainrule.jit import CompileWarning
@@ -80,16 +81,7 @@ def _runs(make_opt, scheduler=None, sign=1.0):
         opt = make_opt(model.parameters())
         sched = scheduler(opt) if scheduler else None
 
-        def step(x, y, model=model, opt=opt, sched=sched):
-            loss = F.cross_entropy(model(x), y) * sign
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            return loss
-
-        runs.append((model, opt, step))
+        runs.append((model, opt, training_step(model, opt, F.cross_entropy, sched, sign)))
     return runs
 
 
