@@ -323,3 +323,28 @@ def test_manual_updates_scale_a_gradient_in_place_only_when_nothing_reads_it(aft
     if after in ("kept", "returned"):
         np.testing.assert_array_equal(w_e.grad.data, w_c.grad.data)
     assert compiled.stats["replays"] == 5
+
+
+def test_fit_compile_with_batch_norm_and_dropout_trains_exactly_as_eager():
+    """fit(compile=True) switches train/eval around each validation pass: each mode is a
+    capture of its own, and batch norm's statistics and dropout's draws follow eager's."""
+    d = cr.datasets.digits()
+    X, y = (d.X / 16.0)[:300], d.y[:300]
+
+    def run(compile):
+        cr.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.2),
+                              nn.Linear(32, 10)).double()
+        opt = cr.optim.Adam(model.parameters(), lr=1e-2)
+        history = cr.train.fit(model, nn.CrossEntropyLoss(), opt, (X[:240], y[:240]), epochs=3,
+                               batch_size=50, seed=0, progress=False, compile=compile,
+                               val_data=(X[240:], y[240:]))
+        return history, model.state_dict()
+
+    eager, se = run(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)  # replayed, not run eagerly
+        compiled, sc = run(True)
+    assert compiled["loss"] == eager["loss"] and compiled["val_accuracy"] == eager["val_accuracy"]
+    for key in se:
+        np.testing.assert_array_equal(np.asarray(se[key]), np.asarray(sc[key]), err_msg=key)

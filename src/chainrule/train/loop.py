@@ -505,8 +505,9 @@ def fit(model, loss_fn, optimizer, train_data, epochs: int, batch_size: int = 32
             run that wrote the checkpoint (ValueError otherwise).
         compile: run each training step under ``cr.compile`` (captured once per batch shape,
             then replayed as NumPy kernels into reused buffers; the same numbers as eager).
-            A model with dropout, batch norm or ops without a compiled rule trains eagerly
-            after one warning. A non-finite loss is detected after the step, not before it.
+            Every layer replays (dropout, batch norm, convolutions, recurrent layers,
+            attention); a step the capture cannot express trains eagerly after one
+            CompileWarning. A non-finite loss is detected after the step, not before it.
 
     Returns:
         `History` with one entry per epoch (``loss``, metrics, ``val_*``, ``lr``, ``seconds``).
