@@ -348,3 +348,40 @@ def test_fit_compile_with_batch_norm_and_dropout_trains_exactly_as_eager():
     assert compiled["loss"] == eager["loss"] and compiled["val_accuracy"] == eager["val_accuracy"]
     for key in se:
         np.testing.assert_array_equal(np.asarray(se[key]), np.asarray(sc[key]), err_msg=key)
+
+
+def test_a_buffer_given_to_a_call_replayed_whole_is_not_overwritten_in_place():
+    """gelu (replayed whole) keeps its input for its backward: the next elementwise kernel
+    that reads that buffer last must not write its result into it."""
+    runs = []
+    for _ in range(2):
+        cr.manual_seed(0)
+        lin = nn.Linear(4, 4).double()
+        opt = cr.optim.SGD(lin.parameters(), lr=0.1)
+
+        def step(x, lin=lin, opt=opt):
+            h = lin(x)
+            loss = (F.gelu(h) * (h * 3.0)).sum()  # h * 3.0: h's last use in the program text
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        runs.append((lin, step))
+    (m_eager, eager), (m_comp, step) = runs
+    compiled = cr.compile(step)
+    x = cr.tensor(np.linspace(-1, 1, 8).reshape(2, 4))
+    for _ in range(5):
+        assert eager(x).item() == compiled(x).item()
+    _assert_same_state(m_eager, m_comp)
+    assert compiled.stats["replays"] == 4
+
+
+def test_dead_buffers_are_reused_in_place():
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3)).double()
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    compiled = cr.compile(training_step(model, opt, F.cross_entropy))
+    compiled(cr.tensor(np.ones((4, 5))), cr.tensor(np.array([0, 1, 2, 0])))
+    relu = [line for line in compiled.tape.splitlines() if "np.maximum(" in line][0]
+    written, read = relu.split("out=")[1].rstrip(")"), relu.split("(")[1].split(",")[0]
+    assert written == read  # relu(h) into h: nothing reads the pre-activation afterwards

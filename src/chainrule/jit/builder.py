@@ -39,6 +39,7 @@ class Builder:
         self.backward_from = 1 << 30
         self.created = set()  # ids of arrays the captured step wrapped (Tape.created)
         self.internal = set()  # constants the builder made itself (never changed by users)
+        self.view_exprs = {}  # static view name -> the expression that made it
 
     # ------------------------------------------------------------------ naming
     def bind(self, array, kind, prefix):
@@ -88,6 +89,7 @@ class Builder:
         self.ns, self.names, self.kind = ns, names, kind
         del self.lines[n_lines:], self.prologue[n_prologue:]
         self.dynamic, self.viewed = dynamic, viewed
+        self.view_exprs = {n: e for n, e in self.view_exprs.items() if n in kind}
 
     # ------------------------------------------------------------------ code
     def emit(self, line):
@@ -156,7 +158,9 @@ class Builder:
             for n in used)
         if static:
             self.viewed.update(used)
-            return self.bind(result, "view", "v")
+            name = self.bind(result, "view", "v")
+            self.view_exprs[name] = expr  # (re-evaluated if a buffer is renamed later)
+            return name
         name = self.bind(result, "view", "d")
         self.dynamic.add(name)
         self.emit(f"{name} = {expr}")

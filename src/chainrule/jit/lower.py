@@ -202,12 +202,14 @@ def lower(tape, arrays, result, store=None):
     if grads or nones:
         b.emit(f"{b.const(_grad_setter(grads, nones))}()")
     b.emit(f"return {_outputs(b, result)}")
+    _reuse_dead_buffers(b)
     body = b.prologue + b.lines
     source = f"def replay({', '.join(params)}):\n"
     source += "".join(f"    np.copyto({b.names[id(a)]}, a{i})\n" for i, a in enumerate(arrays))
     source += "".join(f"    {line}\n" for line in body)
     buffers = {n: (getattr(v, "shape", ()), getattr(v, "dtype", type(v).__name__), b.kind[n])
-               for n, v in b.ns.items() if n in b.kind and isinstance(v, np.ndarray)}
+               for n, v in b.ns.items() if n in b.kind and b.kind[n] != "unused"
+               and isinstance(v, np.ndarray)}
     return Program(b, source, len(arrays), store, buffers)
 
 
@@ -242,6 +244,76 @@ def _scale_dead_gradients_in_place(b, grad_names, exposed):
             continue
         lines[i] = f"np.multiply({a}, {c}, out={grad})"
         lines[i + 1] = lines[i + 1].replace(f", {tmp}, ", f", {grad}, ")
+
+
+_CONST_CALL = re.compile(r"\bk\d+(\.\w+)?\(")
+_ELEMENTWISE = re.compile(r"^np\.([a-z_]+)\(([a-z]+\d+(?:, [a-z]+\d+)*), out=([a-z]+\d+)\)$")
+
+
+def _reuse_dead_buffers(b):
+    """An elementwise kernel whose input buffer is read by nothing after it writes into that
+    buffer instead of a fresh one (``relu(h)`` into ``h``, a gradient times a mask into the
+    gradient): fewer buffers, a smaller working set, the same numbers (each element is read
+    before it is written)."""
+    lines = b.lines
+    words = [set(re.findall(r"\b[a-z]+\d+\b", line)) for line in lines]
+    last_use = {}
+    for i, names in enumerate(words):
+        for name in names:
+            last_use[name] = i
+    # A call replayed whole keeps references to its arrays for its backward (and a Python
+    # call may keep anything): what it is given stays live to the end.
+    for i, line in enumerate(lines):
+        if _CONST_CALL.search(line):
+            for name in words[i]:
+                last_use[name] = len(lines)
+    first_use = {}
+    for i, names in enumerate(words):
+        for name in names:
+            first_use.setdefault(name, i)
+    owners = {}  # id(array) -> how many names hold it (a delivered gradient has two)
+    for name in b.kind:
+        if isinstance(b.ns.get(name), np.ndarray):
+            owners[id(b.ns[name])] = owners.get(id(b.ns[name]), 0) + 1
+
+    def plain(name, viewed_ok=False):
+        array = b.ns.get(name)
+        return (b.kind.get(name) == "buf" and (viewed_ok or name not in b.viewed)
+                and name not in b.dynamic and isinstance(array, np.ndarray)
+                and owners.get(id(array)) == 1)
+
+    def views_of(name):  # the static views into ``name``, re-made after a rename
+        return [v for v, expr in b.view_exprs.items() if re.search(rf"\b{name}\b", expr)]
+
+    renamed = {}
+    for i, line in enumerate(lines):
+        match = _ELEMENTWISE.match(line)
+        if match is None or not isinstance(getattr(np, match.group(1), None), np.ufunc):
+            continue
+        out = match.group(3)
+        if not plain(out, viewed_ok=True) or first_use.get(out) != i:
+            continue
+        views = views_of(out)
+        if out in b.viewed and not views:
+            continue
+        for arg in match.group(2).split(", "):
+            if (arg != out and plain(arg) and last_use.get(arg) == i
+                    and b.ns[arg].shape == b.ns[out].shape and b.ns[arg].dtype == b.ns[out].dtype
+                    and b.ns[arg].strides == b.ns[out].strides):
+                renamed[out] = arg
+                pattern = re.compile(rf"\b{out}\b")
+                for j in range(i, len(lines)):
+                    lines[j] = pattern.sub(arg, lines[j])
+                    words[j] = {arg if n == out else n for n in words[j]}
+                last_use[arg] = max(last_use.get(out, i),
+                                    max((last_use.get(v, i) for v in views), default=i))
+                for v in views:  # the view now looks into the buffer that holds the values
+                    b.view_exprs[v] = pattern.sub(arg, b.view_exprs[v])
+                    b.ns[v] = eval(b.view_exprs[v], b.ns)
+                    b.viewed.add(arg)
+                break
+    for out in renamed:  # the buffers nothing writes into now
+        b.kind[out] = "unused"
 
 
 def _lower_region(b, tape, region):
