@@ -139,8 +139,8 @@ def bw_div(b, r, g, a, c):
 def fw_pow(b, r, a, *rest):
     if rest:
         raise Unsupported("pow with a tensor exponent has no compiled rule")
-    (p,) = r.saved
-    return b.call("np.power", a, lit(b, p, a))
+    (p,) = r.saved  # a Python number, as eager passes it: np.power(x, 2) is NumPy's square
+    return b.call("np.power", a, repr(p))
 
 
 def bw_pow(b, r, g, a):
@@ -154,7 +154,7 @@ def bw_pow(b, r, g, a):
         return (g,)
     if p == 0:
         return (b.const(np.zeros_like(b.ns[g] * b.ns[a])),)
-    t = b.call("np.power", a, lit(b, p - 1, a))
+    t = b.call("np.power", a, repr(p - 1))
     b.inplace("np.multiply", t, lit(b, p, a), first=False)
     return (b.call("np.multiply", g, t),)
 
