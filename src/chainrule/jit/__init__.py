@@ -35,9 +35,9 @@ of anything but a parameter under no_grad, a custom ``autograd.Function`` in the
 optimiser with its own ``step()`` (every library optimiser has a rule), a backward without
 ``zero_grad()`` (gradients accumulating across calls). Not detectable, so fixed at capture as in
 ``jax.jit``: Python state the step reads (a batch counter, a global), NumPy arrays read through
-``.data`` and NumPy's own random draws: pass such values in as arguments. A capture patches the library's
-functions while it runs: do not run chainrule code in another thread during a step's first
-call (replays patch nothing).
+``.data`` and NumPy's own random draws: pass such values in as arguments. A capture patches
+the library's functions while it runs: do not run chainrule code in another thread during a
+step's first call (replays patch nothing).
 
 >>> import numpy as np, chainrule as cr
 >>> model = cr.nn.Linear(3, 1); opt = cr.optim.SGD(model.parameters(), lr=0.1)
