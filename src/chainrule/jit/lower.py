@@ -401,7 +401,7 @@ def _redraw_mask(b, p, draw_dtype, mask):
 
 def _lower_backward(b, tape, root):
     """The backward engine's traversal, as kernels; returns [(leaf, gradient name)]."""
-    seed = b.internal_const(np.ones(root.data.shape, dtype=root.data.dtype))
+    seed = b.const(np.ones(root.data.shape, dtype=root.data.dtype))
     grads = {root: seed}
     start = len(b.kind)
     b.backward_from = start

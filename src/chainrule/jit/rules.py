@@ -31,21 +31,6 @@ def unbroadcast(b, g, shape):
     return g
 
 
-def lit(b, value, like):
-    """Python number ``value`` as an operand next to array ``like``: a 0-d array of like's
-    float dtype, bound once, which NumPy would have converted the number to anyway (NEP 50:
-    same loop, same bits), for about half the cost of the call (a Python scalar operand adds
-    ~0.45 us to a ufunc call). Other dtypes keep the literal."""
-    dtype = b.ns[like].dtype
-    if type(value) not in (int, float) or dtype.kind != "f":
-        return repr(value)
-    cache = b.__dict__.setdefault("_literals", {})
-    key = (value, dtype.str)
-    if key not in cache:
-        cache[key] = b.const(np.array(value, dtype=dtype))
-    return cache[key]
-
-
 def is_lowering_constant(b, g):
     """True when gradient ``g`` is a constant (the backward's seed of ones, a zero gradient),
     or a view of one: a gradient is never user data, and no replay writes a constant."""
@@ -146,7 +131,7 @@ def fw_pow(b, r, a, *rest):
 def bw_pow(b, r, g, a):
     (p,) = r.saved
     if p == 2:
-        t = b.call("np.multiply", lit(b, 2, a), a)
+        t = b.call("np.multiply", b.number(2, a), a)
         if _is_unit(b, g, t):
             return (t,)
         return (b.call("np.multiply", g, t),)
@@ -155,7 +140,7 @@ def bw_pow(b, r, g, a):
     if p == 0:
         return (b.const(np.zeros_like(b.ns[g] * b.ns[a])),)
     t = b.call("np.power", a, repr(p - 1))
-    b.inplace("np.multiply", t, lit(b, p, a), first=False)
+    b.inplace("np.multiply", t, b.number(p, a), first=False)
     return (b.call("np.multiply", g, t),)
 
 
@@ -176,13 +161,13 @@ def bw_log(b, r, g, a):
 
 
 def fw_relu(b, r, a):
-    return b.call("np.maximum", a, lit(b, 0, a))
+    return b.call("np.maximum", a, b.number(0, a))
 
 
 def bw_relu(b, r, g, a):
     # the eager rule is g * ~(out <= 0) (a NaN input passes its gradient on); out =
     # maximum(a, 0) is >= 0 or NaN, where ~(out <= 0) is out != 0: one pass, the same mask
-    passes = b.call("np.not_equal", b.out_name(r), lit(b, 0, a))
+    passes = b.call("np.not_equal", b.out_name(r), b.number(0, a))
     return (b.call("np.multiply", g, passes),)
 
 
@@ -193,7 +178,7 @@ def fw_tanh(b, r, a):
 def bw_tanh(b, r, g, a):
     out = b.out_name(r)
     t = b.call("np.multiply", out, out)
-    b.inplace("np.subtract", t, lit(b, 1, t), first=False)  # 1 - t*t, into t
+    b.inplace("np.subtract", t, b.number(1, t), first=False)  # 1 - t*t, into t
     return (b.call("np.multiply", g, t),)
 
 
@@ -202,10 +187,10 @@ def fw_sigmoid(b, r, a):
     e = b.call("np.absolute", a)
     b.inplace("np.negative", e)
     b.inplace("np.exp", e)
-    q = b.call("np.add", lit(b, 1, e), e)
-    b.inplace("np.true_divide", q, lit(b, 1, q), first=False)
+    q = b.call("np.add", b.number(1, e), e)
+    b.inplace("np.true_divide", q, b.number(1, q), first=False)
     out = b.call("np.multiply", e, q)
-    mask = b.call("np.greater_equal", a, lit(b, 0, a))
+    mask = b.call("np.greater_equal", a, b.number(0, a))
     b.emit(f"np.copyto({out}, {q}, where={mask})")
     return out
 
@@ -213,7 +198,7 @@ def fw_sigmoid(b, r, a):
 def bw_sigmoid(b, r, g, a):
     s = b.out_name(r)
     t = b.call("np.multiply", g, s)
-    return (b.call("np.multiply", t, b.call("np.subtract", lit(b, 1, s), s)),)
+    return (b.call("np.multiply", t, b.call("np.subtract", b.number(1, s), s)),)
 
 
 def fw_clip(b, r, a):
@@ -248,7 +233,7 @@ def fw_sqrt(b, r, a):
 
 def bw_sqrt(b, r, g, a):
     out = b.out_name(r)
-    return (b.call("np.true_divide", g, b.call("np.multiply", lit(b, 2, out), out)),)
+    return (b.call("np.true_divide", g, b.call("np.multiply", b.number(2, out), out)),)
 
 
 def fw_abs(b, r, a):
@@ -261,13 +246,13 @@ def bw_abs(b, r, g, a):
 
 def fw_leaky_relu(b, r, a):
     # np.where(x > 0, x, x * slope)
-    out = b.call("np.multiply", a, lit(b, r.saved[0], a))
+    out = b.call("np.multiply", a, b.number(r.saved[0], a))
     b.emit(f"np.copyto({out}, {a}, where={b.call('np.greater', a, '0')})")
     return out
 
 
 def bw_leaky_relu(b, r, g, a):
-    out = b.call("np.multiply", g, lit(b, r.saved[0], g))
+    out = b.call("np.multiply", g, b.number(r.saved[0], g))
     b.emit(f"np.copyto({out}, {g}, where={b.call('np.greater', a, '0')})")
     return (out,)
 
@@ -337,7 +322,7 @@ def bw_mean(b, r, g, a):
         if axes is None or i in axes:
             n *= d
     if n:
-        g = fold(b, "np.true_divide", g, lit(b, n, g))
+        g = fold(b, "np.true_divide", g, b.number(n, g))
     return (_expand(b, g, shape, axes, keepdims),)
 
 
@@ -400,7 +385,7 @@ def _reduce_loss(b, r, values, reduction, denom=None):
     n = b.ns[values].size if denom is None else denom
     if not n:
         raise Unsupported(f"{r.op} averaging over nothing has no compiled rule")
-    return b.call("np.true_divide", total, lit(b, n, total) if denom is None else b.const(denom))
+    return b.call("np.true_divide", total, b.number(n, total) if denom is None else b.const(denom))
 
 
 def _upstream(b, g, reduction, n):
@@ -417,8 +402,8 @@ def fw_mse_loss(b, r, inp, target):
 
 def bw_mse_loss(b, r, g, inp, target):
     _, reduction = r.saved
-    gd = b.call("np.multiply", lit(b, 2, r.diff), r.diff)
-    scale(b, gd, _upstream(b, g, reduction, lit(b, b.ns[r.diff].size, g)))
+    gd = b.call("np.multiply", b.number(2, r.diff), r.diff)
+    scale(b, gd, _upstream(b, g, reduction, b.number(b.ns[r.diff].size, g)))
     gt = None
     if r.req[1]:
         gt = unbroadcast(b, b.call("np.negative", gd), _shape(b, target))
@@ -430,7 +415,7 @@ def fw_binary_cross_entropy_with_logits(b, r, x, y):
     if scale is not None or w is not None:
         raise Unsupported("binary_cross_entropy_with_logits with weight/pos_weight has no "
                           "compiled rule")
-    sp = r.softplus = b.call("np.logaddexp", lit(b, 0, x), b.call("np.negative", x))
+    sp = r.softplus = b.call("np.logaddexp", b.number(0, x), b.call("np.negative", x))
     values = b.call("np.add", sp, x)
     b.inplace("np.subtract", values, b.call("np.multiply", x, y))
     return _reduce_loss(b, r, values, reduction)
@@ -441,7 +426,7 @@ def bw_binary_cross_entropy_with_logits(b, r, g, x, y):
     if r.req[1]:
         raise Unsupported("binary_cross_entropy_with_logits with a target that needs a "
                           "gradient has no compiled rule")
-    up = _upstream(b, g, reduction, lit(b, b.ns[x].size, g))
+    up = _upstream(b, g, reduction, b.number(b.ns[x].size, g))
     # eager: exp(-logaddexp(0, -x)); logaddexp(0, -x) is the forward's buffer (same bits)
     s = b.call("np.negative", r.softplus)
     b.inplace("np.exp", s)
