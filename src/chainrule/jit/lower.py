@@ -195,8 +195,7 @@ def lower(tape, arrays, result, store=None):
         if state[leaf] == "value":
             raise Unsupported("backward without zero_grad() in the step: gradients would "
                               "accumulate across calls")
-    grads = {p: _wrap(store.grad[p]) for p in leaves if state[p] in ("value", "zero")}
-    nones = [p for p in leaves if state[p] == "none"]
+    grads, nones = _grads_as_left(store, leaves, state)
     exposed = {grad_name[p] for p in leaves if state[p] == "value"}
     _scale_dead_gradients_in_place(b, set(grad_leaf), exposed)
     if grads or nones:
@@ -257,20 +256,14 @@ def _reuse_dead_buffers(b):
     before it is written)."""
     lines = b.lines
     words = [set(re.findall(r"\b[a-z]+\d+\b", line)) for line in lines]
-    last_use = {}
+    first_use, last_use = {}, {}
     for i, names in enumerate(words):
-        for name in names:
-            last_use[name] = i
-    # A call replayed whole keeps references to its arrays for its backward (and a Python
-    # call may keep anything): what it is given stays live to the end.
-    for i, line in enumerate(lines):
-        if _CONST_CALL.search(line):
-            for name in words[i]:
-                last_use[name] = len(lines)
-    first_use = {}
-    for i, names in enumerate(words):
+        # A call replayed whole keeps references to its arrays for its backward (and a Python
+        # call may keep anything): what it is given stays live to the end.
+        end = len(lines) if _CONST_CALL.search(lines[i]) else i
         for name in names:
             first_use.setdefault(name, i)
+            last_use[name] = max(last_use.get(name, -1), end)
     owners = {}  # id(array) -> how many names hold it (a delivered gradient has two)
     for name in b.kind:
         if isinstance(b.ns.get(name), np.ndarray):
@@ -285,7 +278,7 @@ def _reuse_dead_buffers(b):
     def views_of(name):  # the static views into ``name``, re-made after a rename
         return [v for v, expr in b.view_exprs.items() if re.search(rf"\b{name}\b", expr)]
 
-    renamed = {}
+    renamed = set()
     for i, line in enumerate(lines):
         match = _ELEMENTWISE.match(line)
         if match is None or not isinstance(getattr(np, match.group(1), None), np.ufunc):
@@ -300,7 +293,7 @@ def _reuse_dead_buffers(b):
             if (arg != out and plain(arg) and last_use.get(arg) == i
                     and b.ns[arg].shape == b.ns[out].shape and b.ns[arg].dtype == b.ns[out].dtype
                     and b.ns[arg].strides == b.ns[out].strides):
-                renamed[out] = arg
+                renamed.add(out)
                 pattern = re.compile(rf"\b{out}\b")
                 for j in range(i, len(lines)):
                     lines[j] = pattern.sub(arg, lines[j])
@@ -335,8 +328,7 @@ def _lower_region(b, tape, region):
 
 def _lower_grad_call(b, event, store, leaves, state):
     fn, params, args, kwargs, out = event[1:]
-    grads = {p: _wrap(store.grad[p]) for p in leaves if state[p] in ("value", "zero")}
-    nones = [p for p in leaves if state[p] == "none"]
+    grads, nones = _grads_as_left(store, leaves, state)
     call = b.const(_grad_call(fn, params, args, kwargs, grads, nones))
     if isinstance(out, Tensor):
         name = b.bind(out.data, "view", "d")
@@ -453,6 +445,13 @@ def _deliver(b, g, target_name, target):
         b._delivered = getattr(b, "_delivered", set()) | {g}
         return
     b.emit(f"np.copyto({target_name}, {g}, casting='unsafe')")
+
+
+def _grads_as_left(store, leaves, state):
+    """What each leaf's ``.grad`` is at this point of the step: {leaf: tensor of its gradient
+    buffer} and the leaves whose ``.grad`` is None."""
+    grads = {p: _wrap(store.grad[p]) for p in leaves if state[p] in ("value", "zero")}
+    return grads, [p for p in leaves if state[p] == "none"]
 
 
 def _grad_setter(grads, nones):
