@@ -120,7 +120,7 @@ def lower_opaque(b, tape, region):
             if name is not None and b.kind[name] in _STEP_KINDS:
                 return new_slot(value, name, value.requires_grad)
             if name is None:
-                _check_constant(b, value)
+                b.value(value)  # (its checks: a true constant, not a hidden result)
             return value  # a parameter, a module buffer or a constant: the object itself
         if isinstance(value, np.ndarray):
             name = b.names.get(id(value))
@@ -196,16 +196,6 @@ def lower_opaque_backward(b, region, grads):
     for p, name in zip(targets, names):
         prev = grads.get(p)
         grads[p] = name if prev is None else b.call("np.add", prev, name)
-
-
-def _check_constant(b, tensor):
-    """A tensor argument the program has no name for must be a true constant."""
-    if tensor._backward is not None:
-        raise Unsupported(f"the output of op {tensor.op!r} was made outside the ops the "
-                          "capture sees")
-    if not tensor.requires_grad and id(tensor.data) in b.created and tensor.data.ndim > 0:
-        raise Unsupported("a tensor made inside the step outside the ops the capture sees "
-                          "(e.g. cr.tensor(...) of computed data): it may depend on the inputs")
 
 
 def _held_outside(array, ours):
