@@ -54,6 +54,7 @@ step's first call (replays patch nothing).
 True
 """
 
+import builtins
 import functools
 import warnings
 
@@ -67,6 +68,7 @@ from chainrule.nn.module import Module as _Module
 from chainrule.tensor import Tensor
 
 _EAGER = object()  # cache entry: this signature runs eagerly (after one warning)
+_MISS = object()  # a fast guard's answer: not this program, take the full lookup
 
 
 class CompileWarning(UserWarning):
@@ -109,6 +111,7 @@ class Compiled:
         self._cache = {}
         self._store = None
         self._last = None
+        self._fast = None  # (number of arguments, guard-and-replay) of the last program replayed
         self._warned = set()
         self._modules = _modules_of(fn)
 
@@ -139,6 +142,17 @@ class Compiled:
         return tuple(parts)
 
     def __call__(self, *args, **kwargs):
+        fast = self._fast
+        if fast is not None and fast[0] == len(args) and not kwargs:
+            try:
+                out = fast[1](*args)
+            except Refuse:  # refused mid-step: capture again (not a second partial replay)
+                self._cache.clear()
+                self._store = self._fast = None
+                return self._capture(self._key(args, kwargs), args, kwargs)
+            if out is not _MISS:
+                self.stats["replays"] += 1
+                return out
         try:
             key = self._key(args, kwargs)
             program = self._cache.get(key)  # hashes the key: unhashable constants raise here
@@ -155,11 +169,13 @@ class Compiled:
                     out = program.replay(*[a.data if isinstance(a, Tensor) else a for a in args
                                            if isinstance(a, (Tensor, np.ndarray))])
                     self.stats["replays"] += 1
+                    self._fast = program.fast
                     return out
                 except Refuse:
                     pass
             self._cache.clear()  # a parameter was replaced: every program is stale
             self._store = None
+            self._fast = None
         return self._capture(key, args, kwargs)
 
     def _capture(self, key, args, kwargs):
@@ -188,6 +204,7 @@ class Compiled:
             self._cache.pop(next(iter(self._cache)))
         self._cache[key] = program
         self._last = program
+        program.fast = self._fast = _fast_path(key, args, self._modules, program)
         if self.debug:
             print(program.listing())
         return result
@@ -203,6 +220,52 @@ class Compiled:
         self._warned.add(reason)
         name = getattr(self.fn, "__qualname__", repr(self.fn))
         warnings.warn(f"compile: {name} runs eagerly: {reason}", CompileWarning, stacklevel=3)
+
+
+def _fast_path(key, args, modules, program):
+    """``(n, fast)``: ``fast(*args)`` (``n`` arguments) is ``program``'s replay behind the
+    guards of ``key`` written out as one generated condition (0.3 us for a step with no
+    arguments and four modules, where building and hashing the key takes 1.1 us); ``_MISS``
+    when any guard fails. None when an argument is
+    of a kind the condition does not cover (a module, a constant): such calls take the full
+    lookup."""
+    scope = {"MISS": _MISS, "GradMode": GradMode, "Tensor": Tensor, "ndarray": np.ndarray,
+             "intact": program.store.intact, "replay": program.replay}
+    names, checks, passed = [], [], []
+    for i, (a, part) in enumerate(zip(args, key)):
+        name = f"a{i}"
+        names.append(name)
+        if type(a) is Tensor:
+            shape, dtype, _ = part
+            checks.append(f"type({name}) is not Tensor")
+            data = f"d{i}"
+            checks.append(f"{name}.requires_grad or ({data} := {name}.data).shape != s{i} "
+                          f"or {data}.dtype != t{i}")
+        elif type(a) is np.ndarray:
+            _, shape, dtype = part
+            data = name
+            checks.append(f"type({name}) is not ndarray or {name}.shape != s{i} "
+                          f"or {name}.dtype != t{i}")
+        else:
+            return None
+        scope[f"s{i}"], scope[f"t{i}"] = shape, dtype
+        passed.append(data)
+    if len(key) != len(args) + 2:  # (captured with keyword arguments)
+        return None
+    grad_mode, training = key[-2], key[-1]
+    scope["grad_mode"] = grad_mode
+    checks.append("GradMode.enabled is not grad_mode")
+    for i, (m, mode) in enumerate(zip(modules, training)):
+        scope[f"m{i}"], scope[f"v{i}"] = m, mode
+        checks.append(f"m{i}.training is not v{i}")
+    checks.append("not intact()")
+    condition = "\n            or ".join(checks)
+    source = (f"def fast({', '.join(names)}):\n"
+              f"    if ({condition}):\n"
+              "        return MISS\n"
+              f"    return replay({', '.join(passed)})\n")
+    exec(builtins.compile(source, "<chainrule.compile guard>", "exec"), scope)  # (not ours)
+    return len(args), scope["fast"]
 
 
 def _modules_of(fn):

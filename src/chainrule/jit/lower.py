@@ -10,6 +10,11 @@ from chainrule import autograd, backend
 from chainrule.jit.builder import Builder
 from chainrule.jit.capture import Unsupported
 from chainrule.jit.optim import FlatStore, step_function
+from chainrule.jit.peephole import (
+    merge_raw_updates,
+    scalar_arithmetic,
+    size_one_operands_as_scalars,
+)
 from chainrule.jit.region import flat_tensors, lower_opaque, lower_opaque_backward
 from chainrule.jit.rules import RULES
 from chainrule.tensor import Tensor, _wrap
@@ -116,7 +121,8 @@ def lower(tape, arrays, result, store=None):
     leaves = _leaves(tape)
     steps = [(e[1], e[2]) for e in tape.events if e[0] == "step"]
     if store is None or set(store.leaves) != set(leaves) or not store.intact():
-        store = FlatStore(leaves, steps)
+        updated = {e[1] for e in tape.events if e[0] == "inplace"}
+        store = FlatStore(leaves, steps, updated)
     for p in leaves:
         b.bind(p.data, "param", "p")
     grad_name = {p: b.bind(store.grad[p], "grad", "g") for p in leaves}
@@ -170,7 +176,8 @@ def lower(tape, arrays, result, store=None):
             else:
                 other = repr(other)
             target = b.value(t)
-            b.emit(f"np.{ufunc.__name__}({target}, {other}, out={target}, casting='same_kind')")
+            # (eager passes casting='same_kind', NumPy's default: left out, out= is positional)
+            b.emit(f"np.{ufunc.__name__}({target}, {other}, out={target})")
         elif kind == "zero_":
             name = b.value(event[1])
             leaf = grad_leaf.get(name)
@@ -198,10 +205,13 @@ def lower(tape, arrays, result, store=None):
     grads, nones = _grads_as_left(store, leaves, state)
     exposed = {grad_name[p] for p in leaves if state[p] == "value"}
     _scale_dead_gradients_in_place(b, set(grad_leaf), exposed)
+    merge_raw_updates(b, store)
     if grads or nones:
         b.emit(f"{b.const(_grad_setter(grads, nones))}()")
     b.emit(f"return {_outputs(b, result)}")
     _reuse_dead_buffers(b)
+    size_one_operands_as_scalars(b)
+    scalar_arithmetic(b)
     body = b.prologue + b.lines
     source = f"def replay({', '.join(params)}):\n"
     source += "".join(f"    np.copyto({b.names[id(a)]}, a{i})\n" for i, a in enumerate(arrays))
@@ -213,7 +223,7 @@ def lower(tape, arrays, result, store=None):
 
 
 _SCALED = re.compile(r"^np\.multiply\((\w+), (\w+), out=(\w+)\)$")
-_UPDATE = re.compile(r"^np\.subtract\((\w+), (\w+), out=\1, casting='same_kind'\)$")
+_UPDATE = re.compile(r"^np\.subtract\((\w+), (\w+), out=\1\)$")
 
 
 def _scale_dead_gradients_in_place(b, grad_names, exposed):
