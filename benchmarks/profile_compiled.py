@@ -6,8 +6,8 @@ For each workload it times (median of interleaved samples, microseconds per step
 * the compiled step as the harness calls it, and its replay function alone (the difference
   is ``Compiled.__call__``: the guard key, ``store.intact()``);
 * every line of the replay, by running an instrumented copy of its source (a clock read after
-  each line), grouped into BLAS (``matmul``), elementwise and reductions (other NumPy calls),
-  the optimiser update (the flat-buffer step function) and other Python (views, the guard,
+  each line), grouped into BLAS (``matmul``, ``dot``), elementwise and reductions (other NumPy
+  calls), the optimiser update (the flat-buffer step function) and other Python (views, the guard,
   fancy indexing, the gradient setter, the returned tensor);
 * the reusing floor, with each NumPy call it makes timed through a wrapper, grouped the same way
   (what the wrappers do not see, Python and indexing, is the rest of the step's time).
@@ -93,7 +93,7 @@ def category_of_line(text, program):
         names = re.findall(r"\b([a-z]+)\d+\b", text)
         if "g" in names or re.search(r"out=p\d+\b", text):
             return "optimizer"
-        return "BLAS" if text.startswith("np.matmul(") else "elementwise"
+        return "BLAS" if text.startswith(("np.matmul(", "np.dot(")) else "elementwise"
     return "python"
 
 

@@ -119,7 +119,9 @@ def bench(key, repeats, impls):
     impls = [i for i in impls if _has(key, i)]
     rates = {impl: [] for impl in impls}
     losses = {}
-    chunks = max(1, min(10, spec.steps // 50))
+    # Ten slices whatever the step count: W4's 20 steps (4 s a way) ran in one block each,
+    # and a slow spell of the shared machine then hit one way only.
+    chunks = max(1, min(10, spec.steps // 2))
     # chainrule and the floors share NumPy's BLAS and are interleaved slice by slice. PyTorch
     # runs on its own, after a pause: its OpenMP threads and OpenBLAS's threads both spin for
     # a while after their last parallel call, and would slow whichever library runs next.

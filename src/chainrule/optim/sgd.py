@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from chainrule.optim import optimizer as _optimizer
 from chainrule.optim.optimizer import Optimizer
 
 
@@ -51,6 +52,9 @@ class SGD(Optimizer):
 
     def _update(self, group, units):
         momentum = group["momentum"]
+        if momentum == 0 and group["weight_decay"] == 0 and not group["maximize"]:
+            self._plain_update(-group["lr"], units)
+            return
         scalars = [-group["lr"], momentum, 1 - group["dampening"], group["weight_decay"],
                    group["nesterov"], group["maximize"], False]
         chunked = momentum != 0 or group["weight_decay"] != 0
@@ -66,6 +70,30 @@ class SGD(Optimizer):
 
     def _state_keys(self, group):
         return set() if group["momentum"] == 0 else {"momentum_buffer"}
+
+
+    def _plain_update(self, neg_lr, units):
+        """``param += grad * -lr``, the last line of :func:`_sgd_kernel`, inlined for the
+        parameters updated in one pass (every step of a small model pays for each Python call
+        here). ``-lr`` is a 0-d array of the gradient's float dtype: the value NumPy converts
+        the Python float to anyway (NEP 50), without the conversion inside each call."""
+        scratch, scales, multiply = self._scratch, {}, np.multiply
+        one_pass = _optimizer.SLICE_ABOVE * _optimizer.CHUNK_BYTES  # (read here: tests patch it)
+        for param, grad, _ in units:
+            if param.nbytes > one_pass and param.flags.c_contiguous \
+                    and grad.flags.c_contiguous:  # (sliced, as _run does)
+                self._run(_sgd_kernel, (param, grad, None),
+                          [neg_lr, 0, 1, 0, False, False, False])
+                continue
+            key = (param.shape, param.dtype)
+            work = scratch.get(key)
+            if work is None:
+                work = scratch[key] = [np.empty_like(param) for _ in range(3)]
+            scale = scales.get(grad.dtype)
+            if scale is None:
+                scale = scales[grad.dtype] = (np.array(neg_lr, grad.dtype)
+                                              if grad.dtype.kind == "f" else neg_lr)
+            param += multiply(grad, scale, work[0])
 
 
 def _sgd_kernel(param, grad, buf, tmp, gbuf, _, neg_lr, momentum, damp, wd, nesterov, maximize,
