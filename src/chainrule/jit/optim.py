@@ -12,7 +12,7 @@ need that was not there (momentum or amsgrad switched on later) refuses the repl
 step is captured again.
 """
 
-import gc
+import sys
 
 import numpy as np
 
@@ -76,15 +76,25 @@ class FlatStore:
         return True
 
 
+def _refcount_when_only_its_tensor_holds():
+    """What ``sys.getrefcount(t.data)`` reads for a tensor ``t`` held in a local variable when
+    nothing else holds its array: measured on this interpreter, in the form
+    :func:`_raw_flats` reads it (``gc.get_referrers`` would not do: it does not see a running
+    function's local variables)."""
+    from chainrule.tensor import Tensor
+
+    t = Tensor(np.zeros(1))
+    return sys.getrefcount(t.data)
+
+
 def _raw_flats(params):
     """``[(flat, flat gradients, params)]``: tensors the step updates in place itself (``p -=
     lr * p.grad``, no optimiser) re-homed as views of one flat array per dtype, like an
     optimiser group's, so that the update can run once over all of them. Only arrays that
     nothing but their tensor holds are moved (not one shared with NumPy by ``from_numpy``)."""
-    by_dtype = {}
+    by_dtype, alone = {}, _refcount_when_only_its_tensor_holds()
     for p in params:
-        holders = gc.get_referrers(p.data)
-        if p.data.base is None and len(holders) == 1 and holders[0] is p:
+        if p.data.base is None and sys.getrefcount(p.data) == alone:
             by_dtype.setdefault(p.data.dtype, []).append(p)
     flats = []
     for group in by_dtype.values():

@@ -24,8 +24,11 @@ def size_one_operands_as_scalars(b):
         if match is None or not isinstance(getattr(np, match.group(1), None), np.ufunc):
             continue
         args, out = match.group(2).split(", "), match.group(3)
-        if len(args) < 2 or _array(b, out) is None or _array(b, out).size < 2:
+        result = _array(b, out)
+        if len(args) < 2 or result is None or result.size < 2:
             continue
+        if any(_array(b, a) is not None and _array(b, a).dtype != result.dtype for a in args):
+            continue  # (NumPy 1.x casts by the value of a 0-d operand: one dtype throughout)
         new = []
         for arg in args:
             array = _array(b, arg)
