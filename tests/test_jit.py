@@ -334,13 +334,19 @@ def test_a_users_optimizer_falls_back():
     _warns_once(cr.compile(step), *_data("real", 4, 3, 2), match="_SignSGD defines its own step")
 
 
-def test_out_of_range_target_runs_eagerly_and_raises_like_eager():
+@pytest.mark.parametrize("value,dtype", [(7, np.int64), (-1, np.int64), (-1, np.int32),
+                                         (4, np.int32)])
+def test_out_of_range_target_runs_eagerly_and_raises_like_eager(value, dtype):
+    """The replay's guard reads a signed target as unsigned (a negative is huge): -1 must not
+    wrap around to the last class."""
     (_, _), (_, step) = _pair("W2", "sgd")
     compiled = cr.compile(step)
     x, y = _data("classes", 9, 12, 4)
+    y = cr.tensor(y.data.astype(dtype))
     compiled(x, y)
     compiled(x, y)
-    bad = cr.tensor(np.full(9, 7))
+    assert compiled.stats["replays"] == 1
+    bad = cr.tensor(np.full(9, value, dtype))
     with pytest.raises(IndexError, match="out of range"):
         compiled(x, bad)
 

@@ -156,7 +156,11 @@ class Builder:
         """A class-index target outside ``0..classes-1``: given to the step, the replay refuses
         before it changes anything (the eager run then raises); computed inside the step, it
         raises eager's IndexError where eager would."""
-        bad = f"{target}.size and ({target}.min() < 0 or {target}.max() >= {classes})"
+        dtype = self.ns[target].dtype if isinstance(self.ns.get(target), np.ndarray) else None
+        if dtype is not None and dtype.kind == "i":  # one reduction: a negative is huge unsigned
+            bad = f"{target}.size and {target}.view(np.uint{dtype.itemsize * 8}).max() >= {classes}"
+        else:
+            bad = f"{target}.size and ({target}.min() < 0 or {target}.max() >= {classes})"
         if target in self.dynamic:
             self.lines.append(
                 f"if {bad}: raise IndexError('cross_entropy: target ' + str({target}[({target} "
