@@ -6,6 +6,11 @@ The first call with given input shapes runs ``step`` eagerly while recording eve
 function over preallocated arrays, with no Tensor objects, no graph and no dispatch. All
 parameters of an optimiser group, their gradients and the optimiser state become views of
 one flat array each, so SGD is two ufunc calls and Adam about a dozen, however many layers.
+Tensors the step updates itself (the tutorial's ``w -= lr * w.grad`` under no_grad) are
+re-homed the same way, one flat array per dtype, when nothing but the tensor holds their
+array (not one shared with NumPy through ``from_numpy``), and their updates run as one.
+The guards of the program replayed last are one generated condition, checked (with the
+identity of the parameter and optimiser arrays) before anything runs.
 
 Replays give the eager step's numbers bit for bit (each rule repeats the eager op's NumPy
 calls in the same order; dropout draws a new mask each replay from the library generator, so
