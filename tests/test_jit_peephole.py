@@ -636,3 +636,35 @@ def test_momentum_switched_on_between_steps_equals_eager_with_batch_norm():
     for a, b in zip(m_e.parameters(), m_c.parameters()):
         _same_bits(opt_e.state[a]["momentum_buffer"], opt_c.state[b]["momentum_buffer"])
     assert compiled.stats == {"captures": 2, "replays": 5, "eager": 0}
+
+
+# ------------------------------------------------------- 6. which BLAS entry point a product takes
+def test_a_large_weight_gradient_stays_matmul_and_small_products_are_dot():
+    """Catches the dot-for-matmul substitution reaching the weight gradient ``x.T @ g`` of a
+    large layer, where np.dot is measurably slower (and keeps W1 below the floor)."""
+    rng = np.random.default_rng(3)
+    x = cr.tensor(rng.standard_normal((64, 1000)).astype(np.float32))
+    w = cr.tensor(rng.standard_normal((1000, 100)).astype(np.float32) * 0.01, requires_grad=True)
+    v = cr.tensor(rng.standard_normal((100, 10)).astype(np.float32) * 0.1, requires_grad=True)
+
+    def step():
+        loss = ((x @ w).relu() @ v).pow(2).sum()
+        loss.backward()
+        with cr.no_grad():
+            for p in (w, v):
+                p -= 1e-6 * p.grad
+                p.grad = None
+        return loss
+
+    compiled = cr.compile(step)
+    compiled()
+    products = [line for line in _lines(compiled) if re.match(r"np\.(dot|matmul)\(", line)]
+    ns = _ns(compiled)
+    seen = set()
+    for line in products:
+        a, b, _ = _args(line)
+        large = ns[a].shape[0] * ns[a].shape[1] * ns[b].shape[1] >= 1 << 22
+        weight_gradient = not ns[a].flags.c_contiguous and large  # x.T @ g: 1000x64 @ 64x100
+        assert line.startswith("np.matmul(" if weight_gradient else "np.dot("), line
+        seen.add(weight_gradient)
+    assert seen == {True, False}, products
