@@ -6,7 +6,8 @@ written, allocating every intermediate, and reusing its buffers with ``out=`` as
 NumPy programmer writes it, where that version exists). Each repeat trains all of them from the
 same fresh weights; chainrule and the floors are interleaved in slices of the run so that a
 slow spell of the shared machine hits them alike. It prints steps/s (median of the repeats),
-the ratios to PyTorch and to both floors, and the BLAS configuration it ran with.
+the ratios to PyTorch and to both floors (medians of each repeat's ratio), and the BLAS
+configuration it ran with.
 """
 
 import argparse
@@ -138,9 +139,11 @@ def bench(key, repeats, impls):
     for impl in impls:
         result[impl] = statistics.median(rates[impl])
         result[f"{impl}_final_loss"] = losses[impl]
+    # Each ratio is the median of the repeats' own ratios (both ways measured in one repeat,
+    # interleaved), not the ratio of two medians: a slow spell then moves both sides at once.
     for name, num, den in RATIOS:
         if num in result and den in result:
-            result[name] = result[num] / result[den]
+            result[name] = statistics.median(a / b for a, b in zip(rates[num], rates[den]))
     if spec.flops_per_step:
         result["gflops"] = result["chainrule"] * spec.flops_per_step / 1e9
     return result
