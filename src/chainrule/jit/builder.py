@@ -13,12 +13,13 @@ _TRANSPOSE = re.compile(r"^([a-z]+\d+)\.T$")
 
 
 def _slow_dot(a, b):
-    """Whether ``np.dot(a, b)`` runs slower than ``np.matmul(a, b)``: with a transposed first
-    operand (a weight gradient ``g.T @ h``) and a product of 4M multiply-adds or more, dot
-    took 4-9% longer here (W1's 1000x64 @ 64x100: 92 against 84 us; W4's 4096x256 @
-    256x4096: 50.2 against 48.2 ms); below that, dot's lighter dispatch wins (0.6 us of a
-    1.3 us call on W3's 8x4 @ 4x2)."""
-    return not a.flags.c_contiguous and a.shape[0] * a.shape[1] * b.shape[1] >= 1 << 22
+    """Whether ``np.dot(a, b)`` would run slower than ``np.matmul(a, b)`` (the same BLAS call
+    and bits): above 256k multiply-adds matmul was as fast or faster here, up to 10% with a
+    transposed first operand (a weight gradient ``g.T @ h``: W1's 1000x64 @ 64x100, 92
+    against 84 us) and 18% with a short inner dimension (W4's 256x10 @ 10x4096, 0.53 against
+    0.45 ms); below that, dot's lighter dispatch wins (0.6 us of a 1.3 us call on W3's 8x4 @
+    4x2)."""
+    return a.shape[0] * a.shape[1] * b.shape[1] >= 1 << 18
 
 
 class Refuse(Exception):
