@@ -231,8 +231,8 @@ def _fast_path(key, args, modules, program):
     """``(n, fast)``: ``fast(*args)`` (``n`` arguments) is ``program``'s replay behind the
     guards of ``key`` written out as one generated condition (0.3 us for a step with no
     arguments and four modules, where building and hashing the key takes 1.1 us); ``_MISS``
-    when any guard fails. None when an argument is
-    of a kind the condition does not cover (a module, a constant): such calls take the full
+    when any guard fails. None when an argument is of a kind the condition does not cover (a
+    module, a constant) or the capture had keyword arguments: such calls take the full
     lookup."""
     scope = {"MISS": _MISS, "GradMode": GradMode, "Tensor": Tensor, "ndarray": np.ndarray,
              "intact": program.store.intact, "replay": program.replay}

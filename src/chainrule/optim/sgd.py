@@ -71,7 +71,6 @@ class SGD(Optimizer):
     def _state_keys(self, group):
         return set() if group["momentum"] == 0 else {"momentum_buffer"}
 
-
     def _plain_update(self, neg_lr, units):
         """``param += grad * -lr``, the last line of :func:`_sgd_kernel`, inlined for the
         parameters updated in one pass (every step of a small model pays for each Python call
