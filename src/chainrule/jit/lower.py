@@ -7,10 +7,13 @@ import re
 import numpy as np
 
 from chainrule import autograd, backend
-from chainrule.jit.builder import Builder
+from chainrule.jit.builder import _NAME, Builder
 from chainrule.jit.capture import Unsupported
 from chainrule.jit.optim import FlatStore, step_function
-from chainrule.jit.peephole import (
+from chainrule.jit.peephole import (  # (the line patterns are shared with the passes there)
+    _ELEMENTWISE,
+    _SCALED,
+    _UPDATE,
     merge_raw_updates,
     scalar_arithmetic,
     size_one_operands_as_scalars,
@@ -223,8 +226,6 @@ def lower(tape, arrays, result, store=None):
     return Program(b, source, len(arrays), store, buffers)
 
 
-_SCALED = re.compile(r"^np\.multiply\((\w+), (\w+), out=(\w+)\)$")
-_UPDATE = re.compile(r"^np\.subtract\((\w+), (\w+), out=\1\)$")
 
 
 def _scale_dead_gradients_in_place(b, grad_names, exposed):
@@ -257,7 +258,6 @@ def _scale_dead_gradients_in_place(b, grad_names, exposed):
 
 
 _CONST_CALL = re.compile(r"\bk\d+(\.\w+)?\(")
-_ELEMENTWISE = re.compile(r"^np\.([a-z_]+)\(([a-z]+\d+(?:, [a-z]+\d+)*), out=([a-z]+\d+)\)$")
 
 
 def _reuse_dead_buffers(b):
@@ -266,7 +266,7 @@ def _reuse_dead_buffers(b):
     gradient): fewer buffers, a smaller working set, the same numbers (each element is read
     before it is written)."""
     lines = b.lines
-    words = [set(re.findall(r"\b[a-z]+\d+\b", line)) for line in lines]
+    words = [set(_NAME.findall(line)) for line in lines]
     first_use, last_use = {}, {}
     for i, names in enumerate(words):
         # A call replayed whole keeps references to its arrays for its backward (and a Python

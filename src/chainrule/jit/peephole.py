@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 
+from chainrule.jit.builder import _NAME  # a name the builder binds: t3, k12, p0, ...
+
 _ELEMENTWISE = re.compile(r"^np\.([a-z_]+)\(([a-z]+\d+(?:, [a-z]+\d+)*), out=([a-z]+\d+)\)$")
 _OPERATORS = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}
 
@@ -77,7 +79,6 @@ def _array(b, name):
 _SCALED = re.compile(r"^np\.multiply\(([a-z]+\d+), ([a-z]+\d+), out=([a-z]+\d+)\)$")
 _UPDATE = re.compile(r"^np\.subtract\(([a-z]+\d+), ([a-z]+\d+), out=\1\)$")
 _FILL = re.compile(r"^([a-z]+\d+)\.fill\(0\)$")
-_WORD = re.compile(r"\b[a-z]+\d+\b")
 
 
 def merge_raw_updates(b, store):
@@ -99,7 +100,7 @@ def merge_raw_updates(b, store):
         while tail and any(rx.match(lines[tail - 1]) for rx in (_SCALED, _UPDATE, _FILL)):
             tail -= 1
         members = set(pnames) | set(gnames)
-        ours = [i for i in range(tail, len(lines)) if set(_WORD.findall(lines[i])) & members]
+        ours = [i for i in range(tail, len(lines)) if set(_NAME.findall(lines[i])) & members]
         plan = _update_plan(b, [lines[i] for i in ours], pnames, gnames)
         if plan is None:
             continue
